@@ -1,0 +1,128 @@
+"""JSON shapes of the customers API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from ninja import Schema
+
+
+class CustomerListItem(Schema):
+    id: int
+    customer_no: str
+    name: str
+    national_id_masked: str
+    value_tier: str
+    store: str
+    joined_on: dt.date
+
+
+class CustomerPage(Schema):
+    items: list[CustomerListItem]
+    count: int
+    limit: int
+    offset: int
+
+
+class PlanOut(Schema):
+    code: str
+    name: str
+    name_en: str
+    family: str
+    monthly_fee: Decimal
+    included_data_gb: Decimal
+    included_voice_minutes: int
+    broadband_mbps: int
+    mobile_lines: int
+    has_tv: bool
+    contract_months: int
+
+
+class SubscriptionOut(Schema):
+    id: int
+    account_no: str
+    plan: PlanOut
+    started_on: dt.date
+    contract_end_on: dt.date | None
+    ended_on: dt.date | None
+
+
+class LineOut(Schema):
+    id: int
+    number: str
+    kind: str
+    status: str
+    activated_on: dt.date
+    suspended_on: dt.date | None
+    cancelled_on: dt.date | None
+    home_region: str
+    plan_code: str | None
+
+
+class BillOut(Schema):
+    account_no: str
+    month: str
+    total: Decimal
+    items: dict[str, str]
+
+
+class UsageOut(Schema):
+    month: str
+    data_gb: Decimal
+    voice_minutes: int
+    sms: int
+    roaming_minutes: int
+    overage_charge: Decimal
+
+
+class LineUsageOut(Schema):
+    line_id: int
+    number: str
+    kind: str
+    months: list[UsageOut]
+
+
+class ContactOut(Schema):
+    id: int
+    channel: str
+    topic: str
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+    agent: str | None
+    line: str | None
+    transferred: bool
+    resolved_at_contact: bool
+    note: str
+
+
+class PlanChangeOut(Schema):
+    changed_on: dt.date
+    from_plan: str
+    to_plan: str
+    reason: str
+
+
+class Customer360Out(Schema):
+    id: int
+    customer_no: str
+    name: str
+    national_id_masked: str
+    value_tier: str
+    store: str
+    grid: str
+    joined_on: dt.date
+    tenure_months: int
+    monthly_fee: Decimal
+    marketing_opt_out: bool
+    subscriptions: list[SubscriptionOut]
+    lines: list[LineOut]
+    bills: list[BillOut]
+    usage: list[LineUsageOut]
+    contacts: list[ContactOut]
+    plan_changes: list[PlanChangeOut]
+
+
+class NationalIdOut(Schema):
+    customer_id: int
+    national_id: str

@@ -1,0 +1,180 @@
+"""Reads of customers, always scoped by the reader's organisation unit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from wanliu.customers.models import (
+    Account,
+    Bill,
+    Contact,
+    Customer,
+    Line,
+    PlanChange,
+    Subscription,
+    Usage,
+)
+from wanliu.org.scoping import scope_for
+
+CUSTOMER_UNIT_PATH = "unit__path"
+CUSTOMER_STORE = "store_id"
+_DIGITS = re.compile(r"^\d{3,}$")
+
+
+def customers_visible_to(user: Any) -> QuerySet[Customer]:
+    """Every customer the user may see (the one place customer scope is decided)."""
+    return scope_for(user).apply(
+        Customer.objects.all(), unit_path_field=CUSTOMER_UNIT_PATH, store_field=CUSTOMER_STORE
+    )
+
+
+def _prefix(field_name: str, text: str) -> Q:
+    """Prefix match that a plain B-tree index serves on SQLite and PostgreSQL alike."""
+    return Q(**{f"{field_name}__gte": text, f"{field_name}__lt": text + "\U0010ffff"}) & Q(
+        **{f"{field_name}__startswith": text}
+    )
+
+
+def customer_list(*, user: Any, q: str = "") -> QuerySet[Customer]:
+    """Customers in scope, optionally searched by number (MSISDN/account) or name prefix."""
+    customers = customers_visible_to(user).select_related("store")
+    text = q.strip()
+    if not text:
+        return customers.order_by("id")
+    if _DIGITS.match(text):
+        line_owner_ids = Line.objects.filter(_prefix("number", text)).values(
+            "account__customer_id"
+        )[:200]
+        matches = customers.filter(Q(id__in=line_owner_ids) | Q(customer_no=text))
+    else:
+        matches = customers.filter(_prefix("name", text) | Q(customer_no=text))
+    return matches.order_by("name", "id")
+
+
+def customer_get_for(*, user: Any, customer_id: int) -> Customer:
+    """The customer if the user may see it; 404 otherwise (never says it exists)."""
+    customer = (
+        customers_visible_to(user)
+        .select_related("store", "unit", "unit__region")
+        .filter(pk=customer_id)
+        .first()
+    )
+    if customer is None:
+        raise Http404("no such customer")
+    return customer
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def tenure_months(joined_on: dt.date, today: dt.date) -> int:
+    months = (today.year - joined_on.year) * 12 + today.month - joined_on.month
+    if today.day < joined_on.day:
+        months -= 1
+    return max(months, 0)
+
+
+@dataclass
+class Customer360:
+    """Everything the counter and the hotline need about one customer, in one read."""
+
+    customer: Customer
+    today: dt.date
+    accounts: list[Account] = field(default_factory=list)
+    subscriptions: list[Subscription] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
+    bills: list[Bill] = field(default_factory=list)
+    usage_by_line: dict[int, list[Usage]] = field(default_factory=dict)
+    usage_months: list[dt.date] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
+    plan_changes: list[PlanChange] = field(default_factory=list)
+
+    @property
+    def tenure_months(self) -> int:
+        return tenure_months(self.customer.joined_on, self.today)
+
+    @property
+    def active_subscriptions(self) -> list[Subscription]:
+        return [s for s in self.subscriptions if s.ended_on is None]
+
+    @property
+    def monthly_fee(self) -> Decimal:
+        return sum((s.plan.monthly_fee for s in self.active_subscriptions), Decimal("0"))
+
+    def usage_totals(self) -> list[dict[str, Any]]:
+        """Per month, the customer's data GB and voice minutes over all lines."""
+        by_month: dict[dt.date, dict[str, Any]] = {
+            m: {"month": m, "data_gb": Decimal("0"), "voice_minutes": 0, "sms": 0}
+            for m in self.usage_months
+        }
+        for rows in self.usage_by_line.values():
+            for u in rows:
+                slot = by_month.get(u.month)
+                if slot is not None:
+                    slot["data_gb"] += u.data_gb
+                    slot["voice_minutes"] += u.voice_minutes
+                    slot["sms"] += u.sms
+        return [by_month[m] for m in self.usage_months]
+
+
+def customer_360(
+    *, user: Any, customer_id: int, today: dt.date | None = None, contacts_limit: int = 20
+) -> Customer360:
+    """The 360 view of one customer in scope: a fixed handful of indexed queries."""
+    customer = customer_get_for(user=user, customer_id=customer_id)
+    today = today or timezone.localdate()
+    view = Customer360(customer=customer, today=today)
+    view.accounts = list(Account.objects.filter(customer=customer).order_by("opened_on", "id"))
+    account_ids = [a.pk for a in view.accounts]
+    view.subscriptions = list(
+        Subscription.objects.filter(account_id__in=account_ids)
+        .select_related("plan")
+        .order_by("-started_on", "id")
+    )
+    view.lines = list(
+        Line.objects.filter(account_id__in=account_ids)
+        .select_related("home_region", "subscription__plan")
+        .order_by("kind", "number")
+    )
+    last_months = [add_months(month_start(today), -i) for i in range(1, 4)]
+    view.bills = list(
+        Bill.objects.filter(account_id__in=account_ids, month__in=last_months)
+        .select_related("account")
+        .order_by("-month", "account_id")
+    )
+    view.usage_months = [add_months(month_start(today), -i) for i in range(12, 0, -1)]
+    usage_rows = Usage.objects.filter(
+        line_id__in=[ln.pk for ln in view.lines],
+        month__gte=view.usage_months[0],
+        month__lte=view.usage_months[-1],
+    ).order_by("month")
+    grouped: dict[int, list[Usage]] = defaultdict(list)
+    for row in usage_rows:
+        grouped[row.line_id].append(row)
+    view.usage_by_line = dict(grouped)
+    view.contacts = list(
+        Contact.objects.filter(customer=customer)
+        .select_related("agent", "line")
+        .order_by("-started_at")[:contacts_limit]
+    )
+    view.plan_changes = list(
+        PlanChange.objects.filter(subscription__account_id__in=account_ids)
+        .select_related("from_plan", "to_plan")
+        .order_by("-changed_on")[:10]
+    )
+    return view

@@ -1,0 +1,36 @@
+"""Roles are Django groups with permissions; this keeps them in step with the code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import Group, Permission
+
+from wanliu.org.models import Role
+
+# Permission codenames ("app_label.codename") each role holds.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.CLERK: ["customers.view_customer"],
+    Role.GRID_LEAD: ["customers.view_customer"],
+    Role.BRANCH_MANAGER: ["customers.view_customer"],
+    Role.HOTLINE_AGENT: ["customers.view_customer"],
+    Role.SERVICE_SUPERVISOR: ["customers.view_customer", "customers.view_national_id"],
+    Role.ANALYST: ["customers.view_customer"],
+    Role.WORKFORCE_PLANNER: [],
+    Role.ADMIN: ["customers.view_customer", "customers.view_national_id"],
+}
+
+
+def roles_sync(**_: Any) -> None:
+    """Create one group per role and give it exactly its permissions (post_migrate)."""
+    for role in Role:
+        group, _created = Group.objects.get_or_create(name=role.value)
+        wanted = []
+        for dotted in ROLE_PERMISSIONS.get(role, []):
+            app_label, codename = dotted.split(".")
+            permission = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if permission is not None:
+                wanted.append(permission)
+        group.permissions.set(wanted)

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from wanliu.api import api
+from wanliu.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("login/", core_views.login_view, name="login"),
+    path("logout/", core_views.logout_view, name="logout"),
+    path("language/", core_views.language_set, name="language_set"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("customers/", include("wanliu.customers.urls")),
+]
