@@ -48,11 +48,18 @@ api = NinjaAPI(
 
 
 def _register_routers() -> None:
-    from wanliu.core.api import router as auth_router
-    from wanliu.customers.api import router as customers_router
+    """Mount each Wanliu app's ``api.router`` at ``/api/v1/<app label>/`` (core's at /auth)."""
+    from importlib import import_module
+    from importlib.util import find_spec
 
-    api.add_router("/auth", auth_router)
-    api.add_router("/customers", customers_router)
+    from django.apps import apps
+
+    for config in apps.get_app_configs():
+        if not config.name.startswith("wanliu.") or find_spec(f"{config.name}.api") is None:
+            continue
+        module = import_module(f"{config.name}.api")
+        prefix = "/auth" if config.label == "core" else f"/{config.label}"
+        api.add_router(prefix, module.router)
 
 
 _register_routers()

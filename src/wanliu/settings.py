@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "wanliu.core",
     "wanliu.org",
     "wanliu.customers",
+    "wanliu.retention",
+    "wanliu.scoring",
 ]
 
 MIDDLEWARE = [
@@ -107,7 +109,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
     }
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-wanliu.sqlite3")}
 else:
     DATABASES["default"]["TEST"] = {"NAME": DATABASES["default"].get("NAME")}
 

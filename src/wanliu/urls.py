@@ -1,3 +1,6 @@
+from importlib.util import find_spec
+
+from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 
@@ -11,5 +14,11 @@ urlpatterns = [
     path("language/", core_views.language_set, name="language_set"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
-    path("customers/", include("wanliu.customers.urls")),
+]
+
+# Each Wanliu app with a ``urls`` module is mounted at /<app label>/.
+urlpatterns += [
+    path(f"{config.label}/", include(f"{config.name}.urls"))
+    for config in apps.get_app_configs()
+    if config.name.startswith("wanliu.") and find_spec(f"{config.name}.urls") is not None
 ]
