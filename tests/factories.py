@@ -48,7 +48,7 @@ class OrgUnitFactory(factory.django.DjangoModelFactory):
     path = ""
 
     @factory.post_generation
-    def set_path(obj, create, extracted, **kwargs):  # noqa: N805
+    def set_path(obj, create, extracted, **kwargs):
         obj.path = f"{obj.parent.path if obj.parent else '/'}{obj.pk}/"
         obj.save(update_fields=["path"])
 

@@ -18,7 +18,7 @@ class BearerToken(HttpBearer):
         user = api_token_user(raw_token=token)
         if user is None:
             return None
-        request.user = user
+        request.user = user  # type: ignore[assignment]
         return user
 
 

@@ -83,7 +83,7 @@ WSGI_APPLICATION = "wanliu.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [SRC_DIR / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -135,7 +135,10 @@ STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "media/"
 # Plotly's JavaScript ships inside the plotly wheel: serve it from there (pages work offline).
-STATICFILES_DIRS = [("plotly", Path(plotly.__file__).resolve().parent / "package_data")]
+STATICFILES_DIRS = [
+    SRC_DIR / "static",
+    ("plotly", Path(plotly.__file__).resolve().parent / "package_data"),
+]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

@@ -54,7 +54,10 @@ def test_login_page_throttles_and_logs_in():
     assert ok.status_code == 302
     client.post("/logout/")
     for _ in range(2):
-        assert client.post("/login/", {"username": staff.user.username, "password": "x"}).status_code == 401
+        assert (
+            client.post("/login/", {"username": staff.user.username, "password": "x"}).status_code
+            == 401
+        )
     blocked = client.post("/login/", {"username": staff.user.username, "password": PASSWORD})
     assert blocked.status_code == 429
 

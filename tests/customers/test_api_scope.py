@@ -79,8 +79,9 @@ def test_clerk_sees_masked_id_and_cannot_unmask(api_client, two_stores):
 
 
 def test_each_unmasked_read_writes_an_audit_row(api_client, two_stores):
-    supervisor = make_staff(Role.SERVICE_SUPERVISOR, unit=OrgUnitFactory(
-        kind=OrgUnit.Kind.SERVICE_DEPARTMENT))
+    supervisor = make_staff(
+        Role.SERVICE_SUPERVISOR, unit=OrgUnitFactory(kind=OrgUnit.Kind.SERVICE_DEPARTMENT)
+    )
     customer = CustomerFactory(store=two_stores["store_b"], national_id="330102199001011234")
     api_client.login_token(supervisor.user.username)
 

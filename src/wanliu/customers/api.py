@@ -19,7 +19,9 @@ router = Router(tags=["customers"])
 
 
 class ListParams(Schema):
-    q: str = Field("", description="MSISDN / account number prefix, customer number, or name prefix")
+    q: str = Field(
+        "", description="MSISDN / account number prefix, customer number, or name prefix"
+    )
     limit: int = Field(20, ge=1, le=200)
     offset: int = Field(0, ge=0)
 

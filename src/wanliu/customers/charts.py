@@ -30,6 +30,10 @@ def usage_chart_html(view: Customer360) -> str:
         font={"family": "WenQuanYi Micro Hei, Microsoft YaHei, sans-serif"},
     )
     return str(
-        figure.to_html(full_html=False, include_plotlyjs=False, div_id="usage-chart",
-                       config={"displayModeBar": False})
+        figure.to_html(
+            full_html=False,
+            include_plotlyjs=False,
+            div_id="usage-chart",
+            config={"displayModeBar": False},
+        )
     )

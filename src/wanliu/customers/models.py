@@ -8,8 +8,6 @@ from django.utils.translation import gettext_lazy as _
 
 from wanliu.org.models import OrgUnit, Region, Staff, Store
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
-
 
 class ValueTier(models.TextChoices):
     A = "A", _("A: high value (高价值)")
@@ -100,7 +98,7 @@ class Plan(models.Model):
     name = models.CharField(_("name"), max_length=100)
     name_en = models.CharField(_("English name"), max_length=100, blank=True)
     family = models.CharField(_("family"), max_length=32, choices=Family.choices)
-    monthly_fee = models.DecimalField(_("monthly fee (yuan)"), **MONEY)
+    monthly_fee = models.DecimalField(_("monthly fee (yuan)"), max_digits=12, decimal_places=2)
     included_data_gb = models.DecimalField(
         _("included data (GB)"), max_digits=8, decimal_places=2, default=0
     )
@@ -221,7 +219,7 @@ class Bill(models.Model):
         Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="bills"
     )
     month = models.DateField(_("month"), help_text=_("first day of the billed month"))
-    total = models.DecimalField(_("total (yuan)"), **MONEY)
+    total = models.DecimalField(_("total (yuan)"), max_digits=12, decimal_places=2)
     items = models.JSONField(
         _("items"), default=dict, help_text=_("item code -> amount in yuan, as a string")
     )
@@ -248,7 +246,9 @@ class Usage(models.Model):
     voice_minutes = models.PositiveIntegerField(_("voice minutes"), default=0)
     sms = models.PositiveIntegerField(_("SMS"), default=0)
     roaming_minutes = models.PositiveIntegerField(_("roaming minutes"), default=0)
-    overage_charge = models.DecimalField(_("overage charges (yuan)"), default=0, **MONEY)
+    overage_charge = models.DecimalField(
+        _("overage charges (yuan)"), default=0, max_digits=12, decimal_places=2
+    )
 
     class Meta:
         verbose_name = _("monthly usage (月使用量)")
@@ -329,9 +329,13 @@ class CompetitorPromotion(models.Model):
     )
     month = models.DateField(_("month"))
     description = models.CharField(_("offer"), max_length=200)
-    promo_monthly = models.DecimalField(_("promotional monthly price"), **MONEY)
+    promo_monthly = models.DecimalField(
+        _("promotional monthly price"), max_digits=12, decimal_places=2
+    )
     promo_months = models.PositiveSmallIntegerField(_("promotional months"))
-    regular_monthly = models.DecimalField(_("regular monthly price"), **MONEY)
+    regular_monthly = models.DecimalField(
+        _("regular monthly price"), max_digits=12, decimal_places=2
+    )
     switchers_only = models.BooleanField(_("new switchers only"), default=True)
 
     class Meta:

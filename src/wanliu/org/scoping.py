@@ -43,7 +43,9 @@ class Scope:
             return Q(**{f"{unit_path_field}__startswith": self.unit_path})
         return Q(pk__in=[])
 
-    def apply(self, queryset: QuerySet[M], *, unit_path_field: str, store_field: str) -> QuerySet[M]:
+    def apply(
+        self, queryset: QuerySet[M], *, unit_path_field: str, store_field: str
+    ) -> QuerySet[M]:
         return queryset.filter(self.q(unit_path_field=unit_path_field, store_field=store_field))
 
     @property

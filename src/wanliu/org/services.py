@@ -19,7 +19,9 @@ def org_unit_create(
     unit = OrgUnit.objects.create(name=name, kind=kind, region=region, parent=parent, path="")
     unit.path = f"{parent.path if parent else '/'}{unit.pk}/"
     unit.save(update_fields=["path"])
-    audit_record(actor=actor, action="org_unit.create", obj=unit, after={"name": name, "kind": kind})
+    audit_record(
+        actor=actor, action="org_unit.create", obj=unit, after={"name": name, "kind": kind}
+    )
     return unit
 
 
@@ -60,7 +62,9 @@ def staff_create(
         employee_no=employee_no,
         language=language,
     )
-    audit_record(actor=actor, action="staff.create", obj=staff, after={"role": role, "unit": unit.pk})
+    audit_record(
+        actor=actor, action="staff.create", obj=staff, after={"role": role, "unit": unit.pk}
+    )
     return staff
 
 
@@ -70,7 +74,10 @@ def staff_language_set(*, staff: Staff, language: str) -> Staff:
     staff.language = language
     staff.save(update_fields=["language"])
     audit_record(
-        actor=staff.user, action="staff.language", obj=staff, before={"language": before},
+        actor=staff.user,
+        action="staff.language",
+        obj=staff,
+        before={"language": before},
         after={"language": language},
     )
     return staff

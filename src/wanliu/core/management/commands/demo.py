@@ -1,0 +1,74 @@
+"""``wanliu demo``: migrate, generate an operator once, create demo logins, serve + worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from wanliu.core.demo import DEMO_PASSWORD, DemoDataMissing, demo_logins_ensure
+from wanliu.customers.models import Customer
+
+
+class Command(BaseCommand):
+    help = "Run the demo: a generated operator, one login per role, web app and worker."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--lines", type=int, default=20000)
+        parser.add_argument("--months", type=int, default=12)
+        parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument(
+            "--no-serve", action="store_true", help="prepare the data and logins, then exit"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("Database migrated.")
+        if Customer.objects.exists():
+            self.stdout.write("Reusing the operator already in the database.")
+        else:
+            self.stdout.write(
+                f"Generating an operator: {options['lines']} lines x {options['months']} months..."
+            )
+            call_command(
+                "generate",
+                lines=options["lines"],
+                months=options["months"],
+                seed=options["seed"],
+            )
+        try:
+            logins = demo_logins_ensure()
+        except DemoDataMissing as exc:
+            raise CommandError(str(exc)) from exc
+        self._print_logins(logins, options)
+        if options["no_serve"]:
+            return
+        self._serve_with_worker(options)
+
+    def _print_logins(self, logins: list[Any], options: dict[str, Any]) -> None:
+        self.stdout.write("")
+        self.stdout.write(f"Wanliu demo: http://{options['host']}:{options['port']}/")
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for login in logins:
+            self.stdout.write(f"  {login.username:<20} {login.role}  @ {login.where}")
+        self.stdout.write("")
+
+    def _serve_with_worker(self, options: dict[str, Any]) -> None:
+        wanliu = [sys.executable, "-m", "wanliu.cli"]
+        worker = subprocess.Popen([*wanliu, "worker"], env=os.environ.copy())
+        self.stdout.write(f"Background worker started (pid {worker.pid}).")
+        try:
+            call_command("serve", host=options["host"], port=options["port"])
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
