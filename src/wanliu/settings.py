@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "wanliu.customers",
     "wanliu.retention",
     "wanliu.scoring",
+    "wanliu.notify",
+    "wanliu.complaints",
 ]
 
 MIDDLEWARE = [

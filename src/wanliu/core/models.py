@@ -67,3 +67,22 @@ class LoginAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} from {self.client_address} at {self.at}"
+
+
+class ScheduledRun(models.Model):
+    """One firing of a periodic job in one time slot; the unique key stops double firing
+    when several workers tick at once."""
+
+    job = models.CharField(max_length=100)
+    slot = models.BigIntegerField()
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("scheduled run")
+        verbose_name_plural = _("scheduled runs")
+        constraints = [
+            models.UniqueConstraint(fields=["job", "slot"], name="scheduled_run_once_per_slot")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job}@{self.slot}"
