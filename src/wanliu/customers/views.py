@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from wanliu.customers.charts import usage_chart_html
 from wanliu.customers.selectors import customer_360, customer_get_for, customer_list
@@ -15,11 +16,15 @@ from wanliu.customers.services import national_id_can_reveal, national_id_reveal
 
 
 @login_required
+@vary_on_headers("HX-Request")
 def search(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     paginator = Paginator(customer_list(user=request.user, q=q), 20)
     page = paginator.get_page(request.GET.get("page"))
-    template = "customers/_results.html" if request.htmx else "customers/search.html"  # type: ignore[attr-defined]
+    # An htmx history restore (back button after a cache miss) needs the whole page.
+    htmx = request.htmx  # type: ignore[attr-defined]
+    partial = bool(htmx) and not htmx.history_restore_request
+    template = "customers/_results.html" if partial else "customers/search.html"
     return render(request, template, {"q": q, "page": page})
 
 
