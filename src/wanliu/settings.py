@@ -6,6 +6,8 @@ Environment variables:
 - ``WANLIU_VAR_DIR``: where runtime files live (database, secret, uploads, models).
 - ``WANLIU_DEBUG``: ``1`` for debug pages.
 - ``WANLIU_ALLOWED_HOSTS``: comma-separated host names.
+- ``WANLIU_EMAIL_*``, ``WANLIU_SMS_*``, ``WANLIU_WEBHOOK_*``, ``WANLIU_NOTIFY_*``: notification
+  channels and relay (docs/notifications.md).
 """
 
 from __future__ import annotations
@@ -160,6 +162,25 @@ TASKS = {
 WANLIU_LOGIN_MAX_FAILURES = int(os.environ.get("WANLIU_LOGIN_MAX_FAILURES", "5"))
 WANLIU_LOGIN_WINDOW_SECONDS = int(os.environ.get("WANLIU_LOGIN_WINDOW_SECONDS", "900"))
 WANLIU_API_TOKEN_DAYS = int(os.environ.get("WANLIU_API_TOKEN_DAYS", "30"))
+
+# Notifications (wanliu.notify): see docs/notifications.md
+EMAIL_HOST = os.environ.get("WANLIU_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("WANLIU_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("WANLIU_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("WANLIU_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("WANLIU_EMAIL_USE_TLS", "") == "1"
+EMAIL_USE_SSL = os.environ.get("WANLIU_EMAIL_USE_SSL", "") == "1"
+EMAIL_TIMEOUT = int(os.environ.get("WANLIU_EMAIL_TIMEOUT", "30"))
+DEFAULT_FROM_EMAIL = os.environ.get("WANLIU_EMAIL_FROM", "Wanliu <noreply@wanliu.local>")
+WANLIU_NOTIFY_LEASE_SECONDS = int(os.environ.get("WANLIU_NOTIFY_LEASE_SECONDS", "120"))
+WANLIU_NOTIFY_TIMEOUT_SECONDS = int(os.environ.get("WANLIU_NOTIFY_TIMEOUT_SECONDS", "30"))
+WANLIU_NOTIFY_RELAY_BATCH = int(os.environ.get("WANLIU_NOTIFY_RELAY_BATCH", "100"))
+WANLIU_NOTIFY_MESSAGE_ID_DOMAIN = os.environ.get("WANLIU_NOTIFY_MESSAGE_ID_DOMAIN", "")
+WANLIU_SMS_GATEWAY_URL = os.environ.get("WANLIU_SMS_GATEWAY_URL", "")
+WANLIU_SMS_GATEWAY_SECRET = os.environ.get("WANLIU_SMS_GATEWAY_SECRET", "")
+WANLIU_SMS_SENDER_ID = os.environ.get("WANLIU_SMS_SENDER_ID", "")
+WANLIU_WEBHOOK_URL = os.environ.get("WANLIU_WEBHOOK_URL", "")
+WANLIU_WEBHOOK_SECRET = os.environ.get("WANLIU_WEBHOOK_SECRET", "")
 
 LOGGING = {
     "version": 1,

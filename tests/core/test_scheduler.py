@@ -34,6 +34,7 @@ def test_a_slot_fires_once_even_when_two_workers_tick():
     assert ScheduledRun.objects.filter(job="tests.heartbeat").count() == 2
 
 
+@pytest.mark.django_db(transaction=True)
 def test_worker_batch_runs_enqueued_jobs():
     from django.core.management import call_command
 
