@@ -163,6 +163,9 @@ WANLIU_LOGIN_MAX_FAILURES = int(os.environ.get("WANLIU_LOGIN_MAX_FAILURES", "5")
 WANLIU_LOGIN_WINDOW_SECONDS = int(os.environ.get("WANLIU_LOGIN_WINDOW_SECONDS", "900"))
 WANLIU_API_TOKEN_DAYS = int(os.environ.get("WANLIU_API_TOKEN_DAYS", "30"))
 
+# Absolute base of links sent to customers (survey links in SMS and e-mail).
+WANLIU_PUBLIC_BASE_URL = os.environ.get("WANLIU_PUBLIC_BASE_URL", "")
+
 # Notifications (wanliu.notify): see docs/notifications.md
 EMAIL_HOST = os.environ.get("WANLIU_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("WANLIU_EMAIL_PORT", "25"))

@@ -1,0 +1,1 @@
+"""Writes of the complaints app, one module per concern (see each module's docstring)."""
