@@ -9,16 +9,24 @@ Example (the worked example of the domain brief)::
 prints one JSON object: ``stay_total``, ``offer_total``, ``competitor_total`` (yuan strings
 with two decimals), ``monthly`` (the stay / offer / competitor series), ``cumulative``,
 ``break_even_month``, the explanations ``explanation_zh`` / ``explanation_en`` and more.
+
+``wanliu retention history --seed 7 [--as-of 2026-11-23]`` writes past cancellation requests
+for a database filled by ``wanliu generate`` (demo data, see ``wanliu.retention.generator``).
+
+``wanliu retention scan`` flags refusals and expires approvals once (what the worker's
+periodic jobs do every few minutes).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from wanliu.retention.comparison import (
     Comparison,
@@ -50,6 +58,13 @@ FLAG_OF_FIELD = {
 }
 
 
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date like 2026-11-23: {text!r}") from None
+
+
 def _decimal(text: str) -> Decimal:
     try:
         value = Decimal(text)
@@ -61,8 +76,11 @@ def _decimal(text: str) -> Decimal:
 
 
 class Command(BaseCommand):
-    help = "Retention desk tools. `retention compare`: the cost comparison (比算)."
-    requires_system_checks: list[str] = []  # a pure calculation: no database, no models
+    help = (
+        "Retention desk tools. `retention compare`: the cost comparison (比算); "
+        "`retention history`: demo cancellation requests; `retention scan`: flag refusals."
+    )
+    requires_system_checks: list[str] = []  # compare is a pure calculation: no database
 
     def add_arguments(self, parser: Any) -> None:
         actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -127,9 +145,59 @@ class Command(BaseCommand):
 
         compare.add_argument("--json", action="store_true", help="print one JSON object")
 
+        history = actions.add_parser(
+            "history",
+            help="Write past cancellation requests for the generated operator (demo data)",
+            description=(
+                "Reads the cancellation contacts, churned lines and promotions written by "
+                "`wanliu generate` and writes requests with their steps, offers, approvals, "
+                "refusals and transfers. Deterministic for a seed; runs once per database."
+            ),
+        )
+        history.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+        history.add_argument(
+            "--as-of",
+            dest="as_of",
+            type=_date,
+            default=None,
+            help="the day the data is as of (YYYY-MM-DD; default today, Asia/Shanghai)",
+        )
+        history.add_argument("--no-progress", action="store_true", help="no progress bar")
+        actions.add_parser(
+            "scan", help="Flag refusals (拒拆) and expire level-2 approvals past their time, once"
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "compare":
             self._compare(options)
+        elif options["action"] == "history":
+            self._history(options)
+        elif options["action"] == "scan":
+            self._scan()
+
+    def _history(self, o: dict[str, Any]) -> None:
+        from wanliu.retention.generator import RetentionHistoryExists, retention_history_generate
+
+        as_of = o["as_of"] or timezone.localdate()
+        try:
+            report = retention_history_generate(
+                seed=o["seed"], as_of=as_of, progress=not o["no_progress"]
+            )
+        except RetentionHistoryExists as exc:
+            raise CommandError(str(exc)) from exc
+        requests = report.get("retention.cancellationrequest", 0)
+        self.stdout.write(
+            f"Generated {requests:,} past cancellation requests (seed {o['seed']}, as of {as_of})."
+        )
+        for label, count in report.items():
+            self.stdout.write(f"  {label:<36} {count:>10,}")
+
+    def _scan(self) -> None:
+        from wanliu.retention.services import offer_approvals_expire, refusals_flag
+
+        flagged = refusals_flag()
+        expired = offer_approvals_expire()
+        self.stdout.write(f"Flagged {flagged} refusal(s); expired {expired} approval(s).")
 
     def _compare(self, o: dict[str, Any]) -> None:
         promo_monthly = o["competitor_promo_monthly"]

@@ -1,4 +1,4 @@
-"""Retention API: the cost comparison (比算)."""
+"""Retention API: the cost comparison (比算), ``POST /compare``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""JSON shapes of the retention API: the cost comparison (比算)."""
+"""JSON shapes of the cost comparison (比算)."""
 
 from __future__ import annotations
 

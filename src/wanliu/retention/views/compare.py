@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal
 from typing import Any
 
@@ -209,14 +210,16 @@ def comparison_chart_html(comparison: Comparison, *, offer_labels: list[str]) ->
         autotypenumbers="convert types",  # the y values are decimal strings
         font={"family": "WenQuanYi Micro Hei, Microsoft YaHei, sans-serif"},
     )
-    return str(
-        figure.to_html(
-            full_html=False,
-            include_plotlyjs=False,
-            div_id="comparison-chart",
-            config={"displayModeBar": False},
-        )
+    # The plot's own div gets a fresh id each time: htmx "settles" elements whose id is in
+    # both the old and the new content by resetting their attributes, which would strip the
+    # classes Plotly adds while drawing (and its layout CSS with them).
+    plot = figure.to_html(
+        full_html=False,
+        include_plotlyjs=False,
+        div_id=f"comparison-plot-{secrets.token_hex(4)}",
+        config={"displayModeBar": False},
     )
+    return f'<div id="comparison-chart" class="comparison-chart">{plot}</div>'
 
 
 def _result_context(comparison: Comparison) -> dict[str, Any]:

@@ -1,0 +1,110 @@
+"""Follow-up contacts within the contact policy, and the win-back list."""
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja.errors import HttpError
+from pydantic import Field
+
+from wanliu.retention.access import (
+    cancellation_request_get_for,
+    retention_contact_get_for,
+    win_back_entry_get_for,
+)
+from wanliu.retention.api.support import ERRORS, service_errors
+from wanliu.retention.models import WinBackEntry
+from wanliu.retention.presenters import contact_out, win_back_out
+from wanliu.retention.schemas.desk import (
+    RetentionContactCompleteIn,
+    RetentionContactIn,
+    RetentionContactOut,
+    WinBackEntryOut,
+    WinBackOutcomeIn,
+)
+from wanliu.retention.selectors import win_back_list
+from wanliu.retention.services import (
+    retention_contact_complete,
+    retention_contact_schedule,
+    win_back_outcome_record,
+)
+
+router = Router(tags=["retention"])
+
+
+@router.post(
+    "/requests/{request_id}/contacts",
+    response={201: RetentionContactOut, **ERRORS},
+    summary="Plan a care or win-back contact (within the contact policy)",
+)
+@service_errors
+def contacts_schedule(
+    request: HttpRequest, request_id: int, payload: RetentionContactIn
+) -> tuple[int, dict[str, Any]]:
+    """409 when the contact would break the policy: more attempts than allowed per request
+    or win-back period, quiet hours (Asia/Shanghai), a customer who opted out, a win-back
+    contact outside its period."""
+    req = cancellation_request_get_for(request.user, request_id)
+    entry = None
+    if payload.win_back_id is not None:
+        entry = WinBackEntry.objects.filter(pk=payload.win_back_id, request=req).first()
+        if entry is None:
+            raise HttpError(400, "unknown win-back entry on this request")
+    contact = retention_contact_schedule(
+        request=req,
+        actor=request.user,
+        purpose=payload.purpose,
+        channel=payload.channel,
+        due_at=payload.due_at,
+        note=payload.note,
+        win_back=entry,
+    )
+    return 201, contact_out(contact)
+
+
+@router.post(
+    "/contacts/{contact_id}/complete",
+    response={200: RetentionContactOut, **ERRORS},
+    summary="Record how a planned contact went",
+)
+@service_errors
+def contacts_complete(
+    request: HttpRequest, contact_id: int, payload: RetentionContactCompleteIn
+) -> dict[str, Any]:
+    contact = retention_contact_get_for(request.user, contact_id)
+    return contact_out(
+        retention_contact_complete(
+            contact=contact, actor=request.user, status=payload.status, result=payload.result
+        )
+    )
+
+
+class WinBackFilters(Schema):
+    status: str = Field("open", description="a status, 'open' (default) or '' for all")
+    due_on: dt.date | None = Field(None, description="entries that may be contacted that day")
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0)
+
+
+@router.get("/win-back", response=list[WinBackEntryOut], summary="The win-back list (回流名单)")
+def win_back_entries(request: HttpRequest, filters: Query[WinBackFilters]) -> list[dict[str, Any]]:
+    entries = win_back_list(user=request.user, status=filters.status, due_on=filters.due_on)
+    return [win_back_out(e) for e in entries[filters.offset : filters.offset + filters.limit]]
+
+
+@router.post(
+    "/win-back/{entry_id}/outcome",
+    response={200: WinBackEntryOut, **ERRORS},
+    summary="Record a win-back outcome (won back or declined)",
+)
+@service_errors
+def win_back_outcome(
+    request: HttpRequest, entry_id: int, payload: WinBackOutcomeIn
+) -> dict[str, Any]:
+    entry = win_back_entry_get_for(request.user, entry_id)
+    return win_back_out(
+        win_back_outcome_record(
+            entry=entry, actor=request.user, status=payload.status, note=payload.note
+        )
+    )

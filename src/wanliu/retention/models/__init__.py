@@ -1,0 +1,63 @@
+"""Retention models: requests and their steps, the offer ladder, care and win-back,
+the case library, and the policy as data."""
+
+from wanliu.retention.models.care import RetentionContact, WinBackEntry
+from wanliu.retention.models.cases import RetentionCase
+from wanliu.retention.models.offers import OfferGrant, OfferLevel, RetentionOffer
+from wanliu.retention.models.policy import RetentionPolicy
+from wanliu.retention.models.requests import (
+    ALLOWED_TRANSITIONS,
+    OPEN_STATUSES,
+    OUTCOME_STATUSES,
+    PROCESSED_STATUSES,
+    REASON_ROUTE,
+    RETAINED_STATUSES,
+    STATUS_TIMESTAMP,
+    UNPROCESSED_STATUSES,
+    CancellationRequest,
+    Channel,
+    FastLaneTicket,
+    Mood,
+    Reason,
+    RequestKind,
+    Route,
+    ServiceIssue,
+    Status,
+    StatusChange,
+    Step,
+    StepRecord,
+    Target,
+    Transfer,
+)
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "OPEN_STATUSES",
+    "OUTCOME_STATUSES",
+    "PROCESSED_STATUSES",
+    "REASON_ROUTE",
+    "RETAINED_STATUSES",
+    "STATUS_TIMESTAMP",
+    "UNPROCESSED_STATUSES",
+    "CancellationRequest",
+    "Channel",
+    "FastLaneTicket",
+    "Mood",
+    "OfferGrant",
+    "OfferLevel",
+    "Reason",
+    "RequestKind",
+    "RetentionCase",
+    "RetentionContact",
+    "RetentionOffer",
+    "RetentionPolicy",
+    "Route",
+    "ServiceIssue",
+    "Status",
+    "StatusChange",
+    "Step",
+    "StepRecord",
+    "Target",
+    "Transfer",
+    "WinBackEntry",
+]
