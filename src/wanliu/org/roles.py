@@ -9,15 +9,43 @@ from django.contrib.auth.models import Group, Permission
 from wanliu.org.models import Role
 
 # Permission codenames ("app_label.codename") each role holds.
+_WORK = "retention.work_cancellationrequest"
+_COMPLETE = "retention.complete_cancellation"
+_GRANT_1 = "retention.grant_level1_offer"
+_APPROVE_2 = "retention.approve_level2_offer"
+_SUPERVISE = "retention.supervise_retention"
+_PUBLISH = "retention.publish_retentioncase"
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.CLERK: ["customers.view_customer"],
-    Role.GRID_LEAD: ["customers.view_customer"],
-    Role.BRANCH_MANAGER: ["customers.view_customer"],
-    Role.HOTLINE_AGENT: ["customers.view_customer"],
-    Role.SERVICE_SUPERVISOR: ["customers.view_customer", "customers.view_national_id"],
-    Role.ANALYST: ["customers.view_customer"],
+    Role.CLERK: ["customers.view_customer", _WORK, _COMPLETE, _GRANT_1],
+    Role.GRID_LEAD: ["customers.view_customer", _WORK, _GRANT_1],
+    Role.BRANCH_MANAGER: [
+        "customers.view_customer",
+        _WORK,
+        _GRANT_1,
+        _APPROVE_2,
+        _SUPERVISE,
+        _PUBLISH,
+    ],
+    Role.HOTLINE_AGENT: ["customers.view_customer", _WORK, _GRANT_1],
+    Role.SERVICE_SUPERVISOR: [
+        "customers.view_customer",
+        "customers.view_national_id",
+        _SUPERVISE,
+        _PUBLISH,
+    ],
+    Role.ANALYST: ["customers.view_customer", _SUPERVISE],
     Role.WORKFORCE_PLANNER: [],
-    Role.ADMIN: ["customers.view_customer", "customers.view_national_id"],
+    Role.ADMIN: [
+        "customers.view_customer",
+        "customers.view_national_id",
+        _WORK,
+        _COMPLETE,
+        _GRANT_1,
+        _APPROVE_2,
+        _SUPERVISE,
+        _PUBLISH,
+    ],
 }
 
 

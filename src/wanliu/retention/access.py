@@ -4,8 +4,8 @@ Seeing follows ``wanliu.org.scoping``: a clerk sees the requests of their store 
 handling it or the one it was opened at), grid leads and branch managers their subtree, the
 hotline and the service department everything. Objects out of scope answer 404.
 
-Doing follows the role (``ROLE_AUTHORITY``, the same codenames as the permissions on
-``CancellationRequest``; a user whose groups hold the permission has it too) and the place:
+Doing follows the permissions of the user's role group (``wanliu.org.roles``; the
+codenames are those of ``CancellationRequest``) and the place:
 a clerk works the requests of their own store, only a direct-operated store completes a
 cancellation, and only a branch manager of the request's own branch (or a unit above it)
 approves a level-2 offer.
@@ -36,19 +36,6 @@ APPROVE_LEVEL_2 = "approve_level2_offer"
 SUPERVISE = "supervise_retention"
 PUBLISH_CASE = "publish_retentioncase"
 
-# What each role may do (until org.roles.ROLE_PERMISSIONS carries these permissions).
-ROLE_AUTHORITY: dict[str, frozenset[str]] = {
-    Role.CLERK: frozenset({WORK, COMPLETE, GRANT_LEVEL_1}),
-    Role.GRID_LEAD: frozenset({WORK, GRANT_LEVEL_1}),
-    Role.BRANCH_MANAGER: frozenset({WORK, GRANT_LEVEL_1, APPROVE_LEVEL_2, SUPERVISE, PUBLISH_CASE}),
-    Role.HOTLINE_AGENT: frozenset({WORK, GRANT_LEVEL_1}),
-    Role.SERVICE_SUPERVISOR: frozenset({SUPERVISE, PUBLISH_CASE}),
-    Role.ANALYST: frozenset({SUPERVISE}),
-    Role.WORKFORCE_PLANNER: frozenset(),
-    Role.ADMIN: frozenset(
-        {WORK, COMPLETE, GRANT_LEVEL_1, APPROVE_LEVEL_2, SUPERVISE, PUBLISH_CASE}
-    ),
-}
 APPROVER_UNIT_KINDS = {OrgUnit.Kind.BRANCH, OrgUnit.Kind.CITY_COMPANY}
 
 
@@ -66,14 +53,12 @@ def _is_admin(user: Any) -> bool:
 
 
 def has_authority(user: Any, codename: str) -> bool:
-    """Does the user's role (or a permission of their groups) allow ``codename``?"""
+    """Does a permission of the user's role groups allow ``codename``?
+
+    The role → permission table is ``wanliu.org.roles.ROLE_PERMISSIONS``.
+    """
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    if user.is_superuser:
-        return True
-    staff = staff_of(user)
-    if staff is not None and codename in ROLE_AUTHORITY.get(staff.role, frozenset()):
-        return True
     return bool(user.has_perm(f"retention.{codename}"))
 
 
