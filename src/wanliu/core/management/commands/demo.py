@@ -10,9 +10,11 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from wanliu.core.demo import DEMO_PASSWORD, DemoDataMissing, demo_logins_ensure
 from wanliu.customers.models import Customer
+from wanliu.retention.generator import retention_history_generate
 
 
 class Command(BaseCommand):
@@ -34,15 +36,7 @@ class Command(BaseCommand):
         if Customer.objects.exists():
             self.stdout.write("Reusing the operator already in the database.")
         else:
-            self.stdout.write(
-                f"Generating an operator: {options['lines']} lines x {options['months']} months..."
-            )
-            call_command(
-                "generate",
-                lines=options["lines"],
-                months=options["months"],
-                seed=options["seed"],
-            )
+            self._generate(options)
         try:
             logins = demo_logins_ensure()
         except DemoDataMissing as exc:
@@ -51,6 +45,22 @@ class Command(BaseCommand):
         if options["no_serve"]:
             return
         self._serve_with_worker(options)
+
+    def _generate(self, options: dict[str, Any]) -> None:
+        """A whole operator: customers and usage first, then each desk's history."""
+        as_of = timezone.localdate()
+        seed = options["seed"]
+        self.stdout.write(
+            f"Generating an operator: {options['lines']} lines x {options['months']} months..."
+        )
+        call_command(
+            "generate", lines=options["lines"], months=options["months"], seed=seed, as_of=as_of
+        )
+        self.stdout.write("Generating past cancellation requests (retention desk)...")
+        counts = retention_history_generate(seed=seed, as_of=as_of)
+        self.stdout.write(
+            f"  {counts.get('retention.cancellationrequest', 0):,} cancellation requests"
+        )
 
     def _print_logins(self, logins: list[Any], options: dict[str, Any]) -> None:
         self.stdout.write("")
