@@ -181,6 +181,12 @@ class CsvReader(TableReader):
         header = self.header
         invalid: list[int] = []  # row numbers of rows pyarrow could not split
         broken: list[BrokenRow] = []
+        # pyarrow may call the handler on its own reader thread, where the caller's
+        # active language is not set: translate here, format there.
+        too_many = _(
+            "has {actual} values but the header has {expected} columns; quote "
+            "values that contain commas"
+        )
 
         def on_invalid_row(row: pa_csv.InvalidRow) -> str:
             number = int(row.number) if row.number is not None else -1
@@ -194,10 +200,9 @@ class CsvReader(TableReader):
                     BrokenRow(
                         number,
                         cells,
-                        _(
-                            "has {actual} values but the header has {expected} columns; quote "
-                            "values that contain commas"
-                        ).format(actual=row.actual_columns, expected=row.expected_columns),
+                        too_many.format(
+                            actual=row.actual_columns, expected=row.expected_columns
+                        ),
                     )
                 )
             return "skip"
