@@ -7,6 +7,7 @@ app_name = "complaints"
 urlpatterns = [
     path("", queues.queue, name="queue"),
     path("new/", order.order_new, name="new"),
+    path("caller/", order.order_caller, name="caller"),
     path("<int:order_id>/", order.order_page, name="order"),
     path("<int:order_id>/transition/", order.order_transition, name="transition"),
     path("<int:order_id>/message/", order.order_message, name="message"),

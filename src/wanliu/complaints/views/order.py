@@ -37,9 +37,12 @@ from wanliu.complaints.permissions import (
 from wanliu.complaints.presenters import order_detail
 from wanliu.complaints.services import dispatch, followup, handover, orders, workflow
 from wanliu.complaints.services.errors import ComplaintError
+from wanliu.customers.models import Line
 from wanliu.customers.presenters import customer_360_data
-from wanliu.customers.selectors import customer_360, customer_get_for
+from wanliu.customers.selectors import customer_360, customer_get_for, customer_list
 from wanliu.org.models import OrgUnit, Staff
+
+CALLER_RESULTS = 20
 
 
 def _owner_order(request: HttpRequest, order_id: int) -> WorkOrder:
@@ -117,17 +120,53 @@ def order_page(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 @login_required
+def order_caller(request: HttpRequest) -> HttpResponse:
+    """Take a call: find the caller by number, customer number or name, then register.
+
+    A number search lists the matching lines with their home region (归属地), so the agent
+    sees at once that a roaming caller belongs to another region's centre, and still
+    registers the complaint here: the taking centre owns it.
+    """
+    q = request.GET.get("q", "").strip()
+    customers = list(customer_list(user=request.user, q=q)[:CALLER_RESULTS]) if q else []
+    lines: dict[int, list[Line]] = {}
+    if customers:
+        found = Line.objects.filter(account__customer__in=customers).select_related(
+            "home_region", "account"
+        )
+        if q.isdigit():
+            found = found.filter(number__startswith=q)
+        for line in found.order_by("number"):
+            lines.setdefault(line.account.customer_id, []).append(line)
+    template = "complaints/_callers.html" if request.htmx else "complaints/caller.html"  # type: ignore[attr-defined]
+    return render(
+        request,
+        template,
+        {"q": q, "callers": [(c, lines.get(c.pk, [])) for c in customers]},
+    )
+
+
+@login_required
 def order_new(request: HttpRequest) -> HttpResponse:
     customer_id = request.GET.get("customer") or request.POST.get("customer")
     if not (customer_id or "").isdigit():
         raise Http404("choose a customer first")
     customer = customer_get_for(user=request.user, customer_id=int(customer_id or 0))
+    lines = list(
+        Line.objects.filter(account__customer=customer)
+        .select_related("home_region")
+        .order_by("number")
+    )
+    chosen_line = request.POST.get("line") or request.GET.get("line") or ""
     error = ""
     if request.method == "POST":
         category = Category.objects.filter(code=request.POST.get("category", "")).first()
+        line = next((ln for ln in lines if str(ln.pk) == chosen_line), None)
         try:
             if category is None:
                 raise ComplaintError(_("Choose a category."))
+            if chosen_line and line is None:
+                raise ComplaintError(_("The line does not belong to this customer."))
             order = orders.work_order_create(
                 actor=request.user,
                 customer=customer,
@@ -136,6 +175,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
                 title=request.POST.get("title", ""),
                 description=request.POST.get("description", ""),
                 priority=request.POST.get("priority", Priority.NORMAL),
+                line=line,
                 contact_phone=request.POST.get("contact_phone", "").strip(),
                 contact_email=request.POST.get("contact_email", "").strip(),
                 notice_language=request.POST.get("notice_language", "zh-hans"),
@@ -147,11 +187,15 @@ def order_new(request: HttpRequest) -> HttpResponse:
                 request, _("Complaint registered; the customer was told the deadline.")
             )
             return redirect("complaints:order", order_id=order.pk)
+    staff = staff_of(request.user)
     return render(
         request,
         "complaints/new.html",
         {
             "customer": customer,
+            "lines": lines,
+            "chosen_line": chosen_line,
+            "my_region_id": staff.unit.region_id if staff is not None else None,
             "categories": Category.objects.filter(active=True).select_related("parent"),
             "channels": Channel.choices,
             "priorities": Priority.choices,
