@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import json
 import math
+import tempfile
 from pathlib import Path
 from typing import Any
 
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
@@ -26,6 +29,8 @@ from wanliu.scoring.engine.artefact import artefact_save, path_within
 from wanliu.scoring.engine.errors import EngineError
 from wanliu.scoring.engine.scorer import churn_evaluate, churn_score_local
 from wanliu.scoring.engine.training import ALGORITHMS, CALIBRATIONS, churn_model_train
+from wanliu.scoring.operator import features_as_of, month_start, operator_extract
+from wanliu.scoring.operator_services import operator_train
 from wanliu.scoring.selectors import churn_model_get, churn_models_list, model_path, model_roots
 from wanliu.scoring.services import churn_model_promote
 
@@ -106,8 +111,33 @@ class Command(BaseCommand):
         promote = actions.add_parser("promote", help="make a model the promoted one")
         promote.add_argument("--model", required=True)
 
+        extract = actions.add_parser(
+            "extract", help="operator features per line as of a month, to Parquet"
+        )
+        extract.add_argument("--as-of", required=True, help="month, YYYY-MM")
+        extract.add_argument("--out", required=True, type=Path)
+        extract.add_argument("--label", action="store_true", help="add churned (next month)")
+        extract.add_argument("--json", action="store_true")
+
+        operator = actions.add_parser(
+            "train-operator",
+            help="train on the operator database over past months and promote the model",
+        )
+        operator.add_argument("--model", default=None, help="artefact folder (default: dated)")
+        operator.add_argument("--months", type=int, default=6, help="as-of months to train on")
+        operator.add_argument(
+            "--holdout",
+            action="store_true",
+            help="keep the last month out of training and report held-out metrics on it",
+        )
+        operator.add_argument("--algorithm", choices=ALGORITHMS, default="auto")
+        operator.add_argument("--seed", type=int, default=0)
+        operator.add_argument("--jobs", type=int, default=1)
+        operator.add_argument("--no-promote", action="store_true")
+        operator.add_argument("--json", action="store_true")
+
     def handle(self, *args: Any, **options: Any) -> None:
-        handler = getattr(self, "_" + options["action"])
+        handler = getattr(self, "_" + options["action"].replace("-", "_"))
         try:
             handler(options)
         except EngineError as exc:
@@ -248,6 +278,44 @@ class Command(BaseCommand):
             for r in results
         ]
         self._emit(options, {"models": results}, lines)
+
+    def _extract(self, options: dict[str, Any]) -> None:
+        try:
+            as_of = month_start(options["as_of"])
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        out = options["out"].expanduser().resolve()
+        with tempfile.TemporaryDirectory(prefix="wanliu-extract-") as folder:
+            operator_extract(Path(folder), progress=True)
+            table = features_as_of(Path(folder), as_of=as_of, label=options["label"])
+        out.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, out)
+        data = {"out": str(out), "rows": table.num_rows, "as_of": as_of.isoformat()[:7]}
+        if options["label"]:
+            data["churned"] = int(pc.sum(table.column("churned")).as_py() or 0)
+        self._emit(options, data, [_("%(rows)d lines written to %(out)s") % data])
+
+    def _train_operator(self, options: dict[str, Any]) -> None:
+        result = operator_train(
+            model=options["model"],
+            months=options["months"],
+            holdout=options["holdout"],
+            algorithm=options["algorithm"],
+            seed=options["seed"],
+            threads=options["jobs"],
+            promote=not options["no_promote"],
+            progress=True,
+        )
+        lines = [
+            _("model %(model_version)s trained on %(rows)d rows (%(first)s to %(last)s)")
+            % result
+        ]
+        if result.get("holdout"):
+            lines.append(
+                _("held out %(month)s: %(metrics)s")
+                % {"month": result["holdout_month"], "metrics": result["holdout"]}
+            )
+        self._emit(options, result, lines)
 
     def _promote(self, options: dict[str, Any]) -> None:
         artefact = churn_model_get(options["model"])

@@ -1,0 +1,87 @@
+"""Train the churn model on the operator database (features from ``wanliu.scoring.operator``)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from wanliu.scoring.engine.artefact import artefact_save, path_within
+from wanliu.scoring.engine.errors import ArtefactError
+from wanliu.scoring.engine.scorer import churn_evaluate
+from wanliu.scoring.engine.training import churn_model_train
+from wanliu.scoring.operator import (
+    features_as_of,
+    last_month,
+    month_add,
+    operator_extract,
+    training_table,
+)
+from wanliu.scoring.selectors import model_path, model_roots
+from wanliu.scoring.services import churn_model_promote
+
+
+def operator_train(
+    *,
+    model: str | None = None,
+    months: int = 6,
+    holdout: bool = False,
+    algorithm: str = "auto",
+    seed: int = 0,
+    threads: int = 1,
+    promote: bool = True,
+    progress: bool = False,
+    actor: Any = None,
+) -> dict[str, Any]:
+    """Extract the operator's tables, build labelled rows for ``months`` past as-of months
+    (ending with the newest month, or the one before it when ``holdout``), train with the
+    churn engine, save the artefact in the models root and promote it.
+
+    With ``holdout`` the newest month is kept out and its held-out metrics are returned."""
+    if months < 1:
+        raise ArtefactError("--months must be at least 1")
+    with tempfile.TemporaryDirectory(prefix="wanliu-operator-") as folder:
+        tables = Path(folder) / "tables"
+        operator_extract(tables, progress=progress)
+        newest = last_month(tables)
+        last_train = month_add(newest, -1) if holdout else newest
+        as_ofs = [month_add(last_train, -k) for k in reversed(range(months))]
+        table = training_table(tables, months=as_ofs, progress=progress)
+        train_path = Path(folder) / "train.parquet"
+        pq.write_table(table.drop_columns(["as_of"]), train_path)
+        result = churn_model_train(
+            table_path=train_path,
+            target="churned",
+            positive="1",
+            id_column="line_id",
+            seed=seed,
+            algorithm=algorithm,
+            threads=threads,
+            progress=progress,
+        )
+        name = model or f"operator-{last_train.isoformat()[:7]}-{algorithm}"
+        directory = model_path(name)
+        if not path_within(directory, model_roots()):
+            raise ArtefactError(f"--model must be a folder inside the models roots: {name}")
+        artefact = artefact_save(result, directory, overwrite=True)
+        summary: dict[str, Any] = {
+            "model": str(artefact.path),
+            "model_version": artefact.version,
+            "chosen": result.chosen,
+            "rows": result.rows,
+            "churn_rate": result.churn_rate,
+            "first": as_ofs[0].isoformat()[:7],
+            "last": as_ofs[-1].isoformat()[:7],
+            "cv": result.cv_calibrated,
+        }
+        if holdout:
+            test_path = Path(folder) / "holdout.parquet"
+            pq.write_table(features_as_of(tables, as_of=newest, label=True), test_path)
+            summary["holdout_month"] = newest.isoformat()[:7]
+            summary["holdout"] = churn_evaluate(artefact, table_path=test_path)
+    if promote:
+        summary["previous"] = churn_model_promote(artefact=artefact, actor=actor)
+        summary["promoted"] = True
+    return summary
