@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "wanliu.scoring",
     "wanliu.notify",
     "wanliu.complaints",
+    "wanliu.analytics",
 ]
 
 MIDDLEWARE = [
