@@ -6,6 +6,14 @@ from django.test import Client
 from tests.factories import PASSWORD, make_staff
 
 
+@pytest.fixture(autouse=True)
+def isolated_var_dir(tmp_path_factory, settings, monkeypatch):
+    """Runtime files (models, kept feature tables) go to a fresh folder per test, never to
+    the checkout's ``var/``; tests that need a models root set WANLIU_MODEL_ROOTS."""
+    settings.VAR_DIR = tmp_path_factory.mktemp("var")
+    monkeypatch.delenv("WANLIU_MODEL_ROOTS", raising=False)
+
+
 @pytest.fixture
 def api_client():
     """An HTTP client speaking to the API; ``login(user)`` gets a bearer token."""

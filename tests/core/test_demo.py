@@ -11,6 +11,7 @@ from django.test import Client
 from wanliu.core.demo import DEMO_PASSWORD
 from wanliu.customers.models import Customer
 from wanliu.org.models import Role, Staff
+from wanliu.scoring.models import ChurnScore, ScoringRun
 
 pytestmark = pytest.mark.django_db
 
@@ -45,13 +46,22 @@ def test_demo_creates_one_login_per_role_and_reuses_data():
 
 
 def test_demo_clerk_sees_a_360_with_bills_in_both_languages():
-    call_command("demo", lines=300, months=3, seed=3, no_serve=True, stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("demo", lines=300, months=3, seed=3, no_serve=True, stdout=out)
+    # the demo trained and promoted a churn model and scored the month with it
+    assert "promoted" in out.getvalue() and "lines scored" in out.getvalue()
+    run = ScoringRun.objects.get()
+    assert run.status == ScoringRun.Status.DONE
+    assert ChurnScore.objects.filter(model_version=run.model_version).count() == run.lines_scored
     client = Client()
     client.post("/login/", {"username": "clerk", "password": DEMO_PASSWORD})
-    customer = Customer.objects.filter(store__staff__user__username="clerk").first()
+    customer = Customer.objects.filter(
+        store__staff__user__username="clerk", accounts__lines__churn_scores__isnull=False
+    ).first()
     zh = client.get(f"/customers/{customer.pk}/").content.decode()
     assert customer.name in zh
     assert "账单" in zh
+    assert 'data-test="risk-band"' in zh
     client.post("/language/", {"language": "en", "next": "/"})
     en = client.get(f"/customers/{customer.pk}/").content.decode()
     assert "Bills" in en or "bills" in en

@@ -6,6 +6,7 @@ from typing import Any
 
 from wanliu.customers.models import Plan
 from wanliu.customers.selectors import Customer360
+from wanliu.scoring.presenters import churn_for_lines
 
 
 def plan_data(plan: Plan) -> dict[str, Any]:
@@ -24,8 +25,15 @@ def plan_data(plan: Plan) -> dict[str, Any]:
     }
 
 
-def customer_360_data(view: Customer360) -> dict[str, Any]:
+def customer_churn(view: Customer360) -> dict[str, Any] | None:
+    """Risk, exact reasons and value of the customer's lines from their newest scores."""
+    return churn_for_lines(line_ids=[ln.pk for ln in view.lines], exact=True)
+
+
+def customer_360_data(view: Customer360, *, churn: dict[str, Any] | None = None) -> dict[str, Any]:
     c = view.customer
+    if churn is None:
+        churn = customer_churn(view)
     accounts = {a.pk: a.account_no for a in view.accounts}
     return {
         "id": c.pk,
@@ -116,4 +124,5 @@ def customer_360_data(view: Customer360) -> dict[str, Any]:
             }
             for pc in view.plan_changes
         ],
+        "churn": churn,
     }

@@ -103,6 +103,39 @@ class PlanChangeOut(Schema):
     reason: str
 
 
+class ChurnReasonOut(Schema):
+    feature: str
+    label: str
+    value: str | None
+    text: str
+    contribution: float
+    raises_risk: bool
+
+
+class LineRiskOut(Schema):
+    line_id: int
+    as_of: str
+    model_version: str
+    probability: float
+    risk_band: str
+    risk_band_label: str
+    remaining_value: Decimal | None
+    value_at_risk: Decimal | None
+    reasons_exact: bool
+    reasons: list[ChurnReasonOut]
+
+
+class ChurnOut(Schema):
+    """The newest stored churn scores of the customer's lines (None: never scored)."""
+
+    as_of: str
+    model_version: str
+    highest: LineRiskOut
+    value_at_risk_total: Decimal
+    remaining_value_total: Decimal
+    lines: list[LineRiskOut]
+
+
 class Customer360Out(Schema):
     id: int
     customer_no: str
@@ -121,6 +154,7 @@ class Customer360Out(Schema):
     usage: list[LineUsageOut]
     contacts: list[ContactOut]
     plan_changes: list[PlanChangeOut]
+    churn: ChurnOut | None
 
 
 class NationalIdOut(Schema):

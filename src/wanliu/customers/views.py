@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from wanliu.customers.charts import usage_chart_html
+from wanliu.customers.presenters import customer_churn
 from wanliu.customers.selectors import customer_360, customer_get_for, customer_list
 from wanliu.customers.services import national_id_can_reveal, national_id_reveal
 
@@ -31,12 +32,16 @@ def search(request: HttpRequest) -> HttpResponse:
 @login_required
 def detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     view = customer_360(user=request.user, customer_id=customer_id)
+    churn = customer_churn(view)
+    for line in view.lines:
+        line.churn = churn["by_line"].get(line.pk) if churn else None  # type: ignore[attr-defined]
     return render(
         request,
         "customers/detail.html",
         {
             "view": view,
             "customer": view.customer,
+            "churn": churn,
             "usage_chart": usage_chart_html(view),
             "can_reveal_id": national_id_can_reveal(user=request.user),
         },

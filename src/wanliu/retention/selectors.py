@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from wanliu.customers.models import Bill, CompetitorPromotion, Customer, Subscription
+from wanliu.customers.models import Bill, CompetitorPromotion, Customer, Line, Subscription
 from wanliu.customers.selectors import (
     Customer360,
     add_months,
@@ -51,6 +51,7 @@ from wanliu.retention.models import (
     Transfer,
     WinBackEntry,
 )
+from wanliu.scoring.presenters import churn_for_lines
 
 ZERO = Decimal("0.00")
 
@@ -172,6 +173,7 @@ class Consumption:
     target_monthly_fee: Decimal
     open_complaints: list[dict[str, Any]] = field(default_factory=list)
     complaints_known: bool = False
+    churn: dict[str, Any] | None = None  # risk, reasons and value of the lines to go
 
     @property
     def customer(self) -> Customer:
@@ -215,7 +217,38 @@ class Consumption:
                 for u in self.usage_last_months()
             ],
             "open_complaints": len(self.open_complaints),
+            "churn": _churn_snapshot(self.churn),
         }
+
+
+def _churn_snapshot(churn: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What the clerk saw of the churn risk: the riskiest line's score and reasons."""
+    if churn is None:
+        return None
+    top = churn["highest"]
+    return {
+        "as_of": churn["as_of"],
+        "model_version": churn["model_version"],
+        "probability": top["probability"],
+        "risk_band": top["risk_band"],
+        "value_at_risk": f"{churn['value_at_risk_total']:.2f}",
+        "remaining_value": f"{churn['remaining_value_total']:.2f}",
+        "reasons": [r["feature"] for r in top["reasons"]],
+    }
+
+
+def request_target_line_ids(request: CancellationRequest, view: Customer360) -> list[int]:
+    """The lines the customer wants to cancel: the line, the bundle's lines, or the
+    account's lines still in service."""
+    if request.line_id is not None:
+        return [request.line_id]
+    if request.subscription_id is not None:
+        return [ln.pk for ln in view.lines if ln.subscription_id == request.subscription_id]
+    return [
+        ln.pk
+        for ln in view.lines
+        if ln.account_id == request.account_id and ln.status != Line.Status.CANCELLED
+    ]
 
 
 def open_complaints_of(customer: Customer) -> tuple[bool, list[dict[str, Any]]]:
@@ -267,6 +300,7 @@ def request_consumption(
         target_monthly_fee=target_monthly_fee(request, view),
         open_complaints=complaints,
         complaints_known=known,
+        churn=churn_for_lines(line_ids=request_target_line_ids(request, view)),
     )
 
 

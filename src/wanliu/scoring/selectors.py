@@ -1,4 +1,5 @@
-"""Reads of the churn model registry: the models roots, the artefacts in them, the promoted one.
+"""Reads of the churn engine: the models roots, the artefacts in them, the promoted one;
+the value policy; stored scores of lines and their exact explanation for one customer.
 
 Artefacts live as folders under the models roots (``WANLIU_MODEL_ROOTS``, a list separated
 by ``os.pathsep``; default ``<WANLIU_VAR_DIR>/models``). Models are only ever loaded from
@@ -9,7 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ from django.conf import settings
 
 from wanliu.scoring.engine.artefact import MANIFEST, Artefact, artefact_load, manifest_read
 from wanliu.scoring.engine.errors import ArtefactError
+from wanliu.scoring.models import ChurnScore, ValuePolicy
 
 PROMOTED_FILE = "promoted.json"
 
@@ -103,3 +107,103 @@ def churn_models_list() -> list[ModelEntry]:
             )
     entries.sort(key=lambda e: str(e.manifest.get("created_at", "")), reverse=True)
     return entries
+
+
+def churn_model_promoted_path(root: Path | None = None) -> Path | None:
+    """The folder of the promoted model of ``root`` (default: the first models root)."""
+    folder = root if root is not None else model_roots()[0]
+    marker = folder / PROMOTED_FILE
+    if not marker.is_file():
+        return None
+    try:
+        name = str(json.loads(marker.read_text())["path"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    path = (folder / name).resolve()
+    return path if (path / MANIFEST).is_file() else None
+
+
+def value_policy_current() -> ValuePolicy:
+    """The active value policy (the seeded row); its defaults if every row was removed."""
+    policy = ValuePolicy.objects.filter(active=True).order_by("pk").first()
+    return policy if policy is not None else ValuePolicy()
+
+
+def churn_scores_latest(*, line_ids: Sequence[int]) -> dict[int, ChurnScore]:
+    """The newest stored score of each line (lines never scored are absent).
+
+    The caller has already decided the user may see these lines (e.g. through the
+    customer 360's ``customer_get_for``)."""
+    latest: dict[int, ChurnScore] = {}
+    scores = ChurnScore.objects.filter(line_id__in=list(line_ids)).order_by("line_id", "-as_of")
+    for score in scores:
+        latest.setdefault(score.line_id, score)
+    return latest
+
+
+@lru_cache(maxsize=4)
+def _artefact_cached(path: str, stamp: float) -> Artefact:
+    return artefact_load(Path(path), roots=model_roots(), threads=1)
+
+
+def _artefact_for(score: ChurnScore) -> Artefact | None:
+    """The artefact that gave a score (loaded once per process), if it is still there."""
+    path = Path(score.run.model_path) if score.run.model_path else None
+    if path is None or not (path / MANIFEST).is_file():
+        return None
+    try:
+        artefact = _artefact_cached(str(path), (path / MANIFEST).stat().st_mtime)
+    except ArtefactError:
+        return None
+    return artefact if artefact.version == score.model_version else None
+
+
+def churn_scores_explained(
+    *, scores: dict[int, ChurnScore], reasons: int = 5
+) -> dict[int, list[dict[str, Any]]]:
+    """Exact reasons (TreeSHAP) for a few lines' stored scores, from the same model and the
+    same inputs (the month's kept feature table). Lines whose model or inputs are gone are
+    left out: show their stored reasons instead."""
+    import pyarrow.parquet as pq
+
+    from wanliu.scoring.engine.scorer import required_columns, score_batch
+    from wanliu.scoring.services.runs import features_path
+
+    explained: dict[int, list[dict[str, Any]]] = {}
+    by_month: dict[tuple[Any, str], list[ChurnScore]] = {}
+    for score in scores.values():
+        by_month.setdefault((score.as_of, score.model_version), []).append(score)
+    for (as_of, _version), group in by_month.items():
+        path = features_path(as_of)
+        artefact = _artefact_for(group[0])
+        if artefact is None or not path.is_file():
+            continue
+        ids = [score.line_id for score in group]
+        table = pq.read_table(path, filters=[("line_id", "in", ids)])
+        if table.num_rows == 0:
+            continue
+        table = table.select(required_columns(artefact, table.column_names))
+        scored = score_batch(
+            artefact,
+            table,
+            ids=table.column("line_id").combine_chunks(),
+            reasons=reasons,
+            exact=True,
+        )
+        for i, line_id in enumerate(scored.column("id").to_pylist()):
+            rows = []
+            for k in range(1, reasons + 1):
+                feature = scored.column(f"reason_{k}_feature")[i].as_py()
+                if feature is None:
+                    continue
+                rows.append(
+                    {
+                        "feature": feature,
+                        "value": scored.column(f"reason_{k}_value")[i].as_py(),
+                        "contribution": round(
+                            float(scored.column(f"reason_{k}_contribution")[i].as_py()), 4
+                        ),
+                    }
+                )
+            explained[int(line_id)] = rows
+    return explained

@@ -179,8 +179,10 @@ def requests_consumption(request: HttpRequest, request_id: int) -> dict[str, Any
     consumption = request_consumption(request=req)
     snapshot = consumption.snapshot()
     snapshot.pop("open_complaints")
+    snapshot.pop("churn")
     return {
         **snapshot,
+        "churn": consumption.churn,
         "customer_id": req.customer_id,
         "open_complaints": [
             {**c, "received_at": c["received_at"].isoformat()} for c in consumption.open_complaints

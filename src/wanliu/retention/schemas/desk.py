@@ -10,6 +10,7 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
+from wanliu.customers.schemas import ChurnOut
 from wanliu.retention.comparison import MAX_HORIZON_MONTHS, MAX_MONEY
 
 
@@ -347,6 +348,9 @@ class StepConsumptionOut(Schema):
     usage: list[dict[str, Any]]
     open_complaints: list[dict[str, Any]]
     complaints_known: bool
+    churn: ChurnOut | None = Field(
+        None, description="risk, reasons and value of the lines to go, from the newest scores"
+    )
 
 
 class ExplainedBillItemOut(Schema):

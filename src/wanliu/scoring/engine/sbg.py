@@ -37,6 +37,8 @@ from scipy.special import betaln, hyp2f1
 from wanliu.scoring.engine.errors import EngineError
 
 CENT = Decimal("0.01")
+LIFETIME_PARAMETER_MIN = 1e-3
+LIFETIME_PARAMETER_MAX = 1e5
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,112 @@ def sbg_fit(survivors: list[float]) -> SbgFit:
         initial=float(counts[0]),
         periods=counts.size - 1,
     )
+
+
+def _lifetime_log_likelihood(
+    alpha: float,
+    beta: float,
+    entered: np.ndarray,
+    ended: np.ndarray,
+    churned: np.ndarray,
+    weight: np.ndarray,
+) -> float:
+    """LL of lifetimes observed from ``entered`` periods on (left truncation), churning in
+    period ``ended`` or still there after ``ended`` periods (right censoring).
+
+    log S(t) = ln B(a, b + t) - ln B(a, b);  log P(T = t) = ln B(a + 1, b + t - 1) - ln B(a, b)
+    (as B(a, b + t - 1) - B(a, b + t) = B(a + 1, b + t - 1)); each row is divided by S(entered).
+    """
+    base = betaln(alpha, beta)
+    event = np.where(
+        churned,
+        betaln(alpha + 1.0, beta + ended - 1.0) - base,
+        betaln(alpha, beta + ended) - base,
+    )
+    truncation = betaln(alpha, beta + entered) - base
+    total = float(np.sum(weight * (event - truncation)))
+    return total if math.isfinite(total) else -math.inf
+
+
+def sbg_fit_lifetimes(
+    *,
+    entered: np.ndarray,
+    ended: np.ndarray,
+    churned: np.ndarray,
+    weight: np.ndarray | None = None,
+) -> SbgFit:
+    """Maximum-likelihood sBG for individual (or grouped) lifetimes of a segment.
+
+    ``entered``: periods each customer had already survived when observation began (0 for
+    one who joined inside the window; the fit then conditions on survival to that point, so
+    customers who left before the window do not bias it). ``ended``: the period in which the
+    customer churned (``churned`` true, at least ``entered + 1``), or the periods survived at
+    the end of the window (``churned`` false, at least ``entered``). ``weight``: how many
+    customers share the row (default 1). With every ``entered`` 0 and one censoring point
+    this is the cohort likelihood of ``sbg_fit``.
+    """
+    entered = np.asarray(entered, dtype=np.float64)
+    ended = np.asarray(ended, dtype=np.float64)
+    churned = np.asarray(churned, dtype=bool)
+    weight = np.ones(entered.size) if weight is None else np.asarray(weight, dtype=np.float64)
+    if not (entered.size == ended.size == churned.size == weight.size):
+        raise EngineError("entered, ended, churned and weight must have the same length")
+    if entered.size == 0 or weight.sum() <= 0:
+        raise EngineError("no customers to fit the sBG model to")
+    if np.any(entered < 0) or np.any(weight < 0):
+        raise EngineError("periods survived and weights cannot be negative")
+    if np.any(churned & (ended < entered + 1)) or np.any(~churned & (ended < entered)):
+        raise EngineError("a lifetime ends before its observation began")
+    if not np.any(churned & (weight > 0)):
+        raise EngineError("nobody churned: the sBG model needs at least one churner to fit")
+
+    def negative(log_params: np.ndarray) -> float:
+        alpha, beta = np.exp(log_params)
+        value = _lifetime_log_likelihood(float(alpha), float(beta), entered, ended, churned, weight)
+        return -value if math.isfinite(value) else 1e300
+
+    # Bounded: a segment whose churn is nearly the same for everyone has its maximum at
+    # alpha, beta -> infinity (a plain geometric lifetime); the bound stops there instead.
+    bounds = [(math.log(LIFETIME_PARAMETER_MIN), math.log(LIFETIME_PARAMETER_MAX))] * 2
+    best = None
+    for start in ((0.0, 0.0), (math.log(0.5), math.log(2.0)), (math.log(2.0), math.log(20.0))):
+        result = minimize(negative, np.asarray(start), method="L-BFGS-B", bounds=bounds)
+        if best is None or result.fun < best.fun:
+            best = result
+    assert best is not None
+    alpha, beta = (float(v) for v in np.exp(best.x))
+    return SbgFit(
+        alpha=alpha,
+        beta=beta,
+        log_likelihood=-float(best.fun),
+        initial=float(weight.sum()),
+        periods=int(ended.max()),
+    )
+
+
+def discounted_remaining_periods(
+    fit: SbgFit, *, survived: np.ndarray, discount: float, horizon: int
+) -> np.ndarray:
+    """For customers who have survived ``survived`` periods (T > n): the expected discounted
+    number of further renewals, the next one undiscounted, counting at most ``horizon``:
+
+        sum_{k=0}^{horizon-1} S(n + 1 + k) / S(n) / (1 + d)^k    (n = survived)
+
+    With an infinite horizon this is ``fit.derl(discount=d, renewals=n)``; vectorised over
+    ``survived``, and bounded so that a fit with alpha <= 1 still gives a finite value.
+    """
+    if discount < 0:
+        raise EngineError("the discount rate cannot be negative")
+    if horizon < 1:
+        raise EngineError("the horizon must be at least one period")
+    n = np.asarray(survived, dtype=np.float64)
+    k = np.arange(horizon, dtype=np.float64)
+    # ln S(n + 1 + k) - ln S(n) = ln B(a, b + n + 1 + k) - ln B(a, b + n)
+    log_ratio = betaln(fit.alpha, fit.beta + n[:, None] + 1.0 + k[None, :]) - betaln(
+        fit.alpha, fit.beta + n[:, None]
+    )
+    factors = np.exp(np.minimum(log_ratio, 0.0) - k[None, :] * math.log1p(discount))
+    return np.asarray(factors.sum(axis=1))
 
 
 def residual_value(*, margin: Decimal, derl: float) -> Decimal:

@@ -15,6 +15,10 @@ from django.utils import timezone
 from wanliu.core.demo import DEMO_PASSWORD, DemoDataMissing, demo_logins_ensure
 from wanliu.customers.models import Customer
 from wanliu.retention.generator import retention_history_generate
+from wanliu.scoring.models import ScoringRun
+from wanliu.scoring.selectors import churn_model_promoted_path
+from wanliu.scoring.services.runs import scoring_run_execute, scoring_run_request
+from wanliu.scoring.services.training import operator_train
 
 
 class Command(BaseCommand):
@@ -27,6 +31,9 @@ class Command(BaseCommand):
         parser.add_argument("--months", type=int, default=12)
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument(
+            "--train-months", type=int, default=3, help="months of history the churn model sees"
+        )
+        parser.add_argument(
             "--no-serve", action="store_true", help="prepare the data and logins, then exit"
         )
 
@@ -37,6 +44,7 @@ class Command(BaseCommand):
             self.stdout.write("Reusing the operator already in the database.")
         else:
             self._generate(options)
+        self._models(options)
         try:
             logins = demo_logins_ensure()
         except DemoDataMissing as exc:
@@ -61,6 +69,29 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  {counts.get('retention.cancellationrequest', 0):,} cancellation requests"
         )
+
+    def _models(self, options: dict[str, Any]) -> None:
+        """Train the churn model on the operator once, then score this month once."""
+        if churn_model_promoted_path() is None:
+            self.stdout.write(
+                f"Training the churn model on the last {options['train_months']} months..."
+            )
+            trained = operator_train(
+                months=options["train_months"], seed=options["seed"], threads=2, progress=True
+            )
+            auc = trained["cv"].get("roc_auc")
+            self.stdout.write(
+                f"  model {trained['model_version']} ({trained['chosen']}, "
+                f"cross-validated ROC AUC {auc:.3f}) promoted"
+            )
+        run = ScoringRun.objects.filter(status=ScoringRun.Status.DONE).first()
+        if run is None:
+            self.stdout.write("Scoring every active line (risk, reasons, lifetime value)...")
+            run = scoring_run_execute(run_id=scoring_run_request().pk, progress=True)
+            self.stdout.write(
+                f"  {run.lines_scored:,} lines scored for {run.as_of:%Y-%m}; value at risk "
+                f"{run.summary.get('value_at_risk')} yuan"
+            )
 
     def _print_logins(self, logins: list[Any], options: dict[str, Any]) -> None:
         self.stdout.write("")

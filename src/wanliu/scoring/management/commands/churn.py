@@ -30,9 +30,10 @@ from wanliu.scoring.engine.errors import EngineError
 from wanliu.scoring.engine.scorer import churn_evaluate, churn_score_local
 from wanliu.scoring.engine.training import ALGORITHMS, CALIBRATIONS, churn_model_train
 from wanliu.scoring.operator import features_as_of, month_start, operator_extract
-from wanliu.scoring.operator_services import operator_train
 from wanliu.scoring.selectors import churn_model_get, churn_models_list, model_path, model_roots
 from wanliu.scoring.services import churn_model_promote
+from wanliu.scoring.services.runs import scoring_run_execute, scoring_run_request
+from wanliu.scoring.services.training import operator_train
 
 
 def _cuts(text: str) -> list[float]:
@@ -135,6 +136,17 @@ class Command(BaseCommand):
         operator.add_argument("--jobs", type=int, default=1)
         operator.add_argument("--no-promote", action="store_true")
         operator.add_argument("--json", action="store_true")
+
+        run = actions.add_parser(
+            "score-operator",
+            help="score every active line of the operator for a month and store the scores",
+        )
+        run.add_argument("--as-of", default=None, help="month, YYYY-MM (default: this month)")
+        run.add_argument("--model", default=None, help="model folder (default: the promoted one)")
+        run.add_argument(
+            "--queue", action="store_true", help="queue the run for the worker instead"
+        )
+        run.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
         handler = getattr(self, "_" + options["action"].replace("-", "_"))
@@ -316,6 +328,33 @@ class Command(BaseCommand):
                 % {"month": result["holdout_month"], "metrics": result["holdout"]}
             )
         self._emit(options, result, lines)
+
+    def _score_operator(self, options: dict[str, Any]) -> None:
+        as_of = None
+        if options["as_of"]:
+            try:
+                as_of = month_start(options["as_of"])
+            except ValueError as exc:
+                raise CommandError(_("--as-of: %(error)s") % {"error": exc}) from exc
+        run = scoring_run_request(as_of=as_of, model=options["model"])
+        if not options["queue"]:
+            run = scoring_run_execute(run_id=run.pk, progress=True)
+        data = {
+            "run": run.pk,
+            "as_of": f"{run.as_of:%Y-%m}",
+            "model_version": run.model_version,
+            "status": run.status,
+            "lines_scored": run.lines_scored,
+            **run.summary,
+        }
+        if options["queue"]:
+            lines = [_("scoring of %(as_of)s queued as run %(run)d") % data]
+        else:
+            lines = [
+                _("%(lines_scored)d lines scored for %(as_of)s with %(model_version)s") % data,
+                _("value at risk: %(value_at_risk)s yuan") % data,
+            ]
+        self._emit(options, data, lines)
 
     def _promote(self, options: dict[str, Any]) -> None:
         artefact = churn_model_get(options["model"])

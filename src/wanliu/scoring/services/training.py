@@ -1,4 +1,9 @@
-"""Train the churn model on the operator database (features from ``wanliu.scoring.operator``)."""
+"""Train the churn model on the operator database (features from ``wanliu.scoring.operator``).
+
+The operator model predicts cancellation within one month, so its risk bands are cut at
+monthly probabilities (``OPERATOR_BAND_CUTS``), and it is trained without "family totals"
+(sums of columns that share a word), which would make the reasons shown to clerks
+harder to read without adding much to features built for the purpose."""
 
 from __future__ import annotations
 
@@ -20,7 +25,10 @@ from wanliu.scoring.operator import (
     training_table,
 )
 from wanliu.scoring.selectors import model_path, model_roots
-from wanliu.scoring.services import churn_model_promote
+from wanliu.scoring.services.registry import churn_model_promote
+
+# low < 3% <= medium < 10% <= high < 30% <= very high, for churn within the month
+OPERATOR_BAND_CUTS = [0.03, 0.10, 0.30]
 
 
 def operator_train(
@@ -59,6 +67,8 @@ def operator_train(
             seed=seed,
             algorithm=algorithm,
             threads=threads,
+            family_sums=False,
+            band_cuts=OPERATOR_BAND_CUTS,
             progress=progress,
         )
         name = model or f"operator-{last_train.isoformat()[:7]}-{algorithm}"
