@@ -279,3 +279,24 @@ def test_step_two_shows_the_risk_of_the_lines_to_go(scored_world, api_client):
     # then it carries that line's risk and value from the newest score
     assert body["churn"]["highest"]["line_id"] == score.line_id
     assert Decimal(str(body["churn"]["value_at_risk_total"])) == score.value_at_risk
+
+
+def test_clv_segments_lists_each_fit_with_its_forecasts(scored_world):
+    # given no scoring yet, the command says what to run
+    with pytest.raises(CommandError, match="score-operator"):
+        call_command("clv", "segments", stdout=io.StringIO())
+    # when the month is scored and the segments listed
+    _score_cli("--as-of", "2026-07")
+    out = io.StringIO()
+    call_command("clv", "segments", "--as-of", "2026-07", "--json", stdout=out)
+    body = json.loads(out.getvalue())
+    # then every stored fit is there with its survival forecast for a line joining now
+    assert body["as_of"] == "2026-07"
+    assert len(body["segments"]) == LifetimeValueFit.objects.filter(as_of=AS_OF).count()
+    for row in body["segments"]:
+        a, b = row["alpha"], row["beta"]
+        assert row["survival_12"] == pytest.approx(
+            math.exp(betaln(a, b + 12) - betaln(a, b)), rel=1e-4
+        )
+        assert row["first_month_churn"] == pytest.approx(a / (a + b), rel=1e-4)
+        assert 1 > row["survival_12"] > row["survival_24"] > row["survival_36"] > 0

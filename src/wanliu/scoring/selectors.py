@@ -20,7 +20,7 @@ from django.conf import settings
 
 from wanliu.scoring.engine.artefact import MANIFEST, Artefact, artefact_load, manifest_read
 from wanliu.scoring.engine.errors import ArtefactError
-from wanliu.scoring.models import ChurnScore, ValuePolicy
+from wanliu.scoring.models import ChurnScore, LifetimeValueFit, ValuePolicy
 
 PROMOTED_FILE = "promoted.json"
 
@@ -207,3 +207,56 @@ def churn_scores_explained(
                 )
             explained[int(line_id)] = rows
     return explained
+
+
+def lifetime_value_segments(*, as_of: Any = None) -> tuple[Any, list[dict[str, Any]]]:
+    """The stored per-segment sBG fits of a month (default: the newest), each with what it
+    forecasts for a line joining now: churn in its first month, survival after 12, 24 and
+    36 months, expected lifetime and discounted expected months (the value policy's rate
+    and horizon). Returns ``(as_of, rows)``; ``(None, [])`` when nothing was fitted yet."""
+    import math
+
+    import numpy as np
+
+    from wanliu.scoring.engine.sbg import SbgFit, discounted_remaining_periods
+
+    fits = LifetimeValueFit.objects.all()
+    if as_of is None:
+        newest = fits.order_by("-as_of").values_list("as_of", flat=True).first()
+        if newest is None:
+            return None, []
+        as_of = newest
+    policy = value_policy_current()
+    monthly = math.expm1(math.log1p(float(policy.annual_discount_rate)) / 12)
+    rows = []
+    for stored in fits.filter(as_of=as_of).order_by("plan_family", "value_tier", "cohort"):
+        fit = SbgFit(
+            alpha=stored.alpha,
+            beta=stored.beta,
+            log_likelihood=stored.log_likelihood,
+            initial=1.0,
+            periods=0,
+        )
+        survival = fit.survival(36)
+        months = discounted_remaining_periods(
+            fit, survived=np.asarray([0]), discount=monthly, horizon=policy.horizon_months
+        )
+        lifetime = fit.expected_remaining_lifetime(0)
+        rows.append(
+            {
+                "plan_family": stored.plan_family,
+                "value_tier": stored.value_tier,
+                "cohort": stored.cohort,
+                "alpha": round(stored.alpha, 6),
+                "beta": round(stored.beta, 6),
+                "lines": stored.lines,
+                "churned": stored.churned,
+                "first_month_churn": round(stored.alpha / (stored.alpha + stored.beta), 6),
+                "survival_12": round(float(survival[12]), 6),
+                "survival_24": round(float(survival[24]), 6),
+                "survival_36": round(float(survival[36]), 6),
+                "expected_lifetime_months": round(lifetime, 2) if lifetime is not None else None,
+                "discounted_months": round(float(months[0]), 4),
+            }
+        )
+    return as_of, rows

@@ -1,4 +1,5 @@
-"""``wanliu clv sbg``: fit the shifted-beta-geometric retention model to one cohort.
+"""``wanliu clv sbg``: fit the shifted-beta-geometric retention model to one cohort;
+``wanliu clv segments``: the per-segment fits of the monthly scoring.
 
     wanliu clv sbg --survivors 1000,631,468,382,326,289,262,241 --forecast 5 --json
 
@@ -20,6 +21,8 @@ from django.utils.translation import gettext as _
 
 from wanliu.scoring.engine.errors import EngineError
 from wanliu.scoring.engine.sbg import residual_value, sbg_fit
+from wanliu.scoring.operator import month_start
+from wanliu.scoring.selectors import lifetime_value_segments
 
 DIGITS = 6
 
@@ -65,7 +68,16 @@ class Command(BaseCommand):
         )
         sbg.add_argument("--json", action="store_true")
 
+        segments = actions.add_parser(
+            "segments", help="the per-segment fits of a month's scoring, with their forecasts"
+        )
+        segments.add_argument("--as-of", default=None, help="month, YYYY-MM (default: newest)")
+        segments.add_argument("--json", action="store_true")
+
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "segments":
+            self._segments(options)
+            return
         if options["forecast"] < 0:
             raise CommandError(_("--forecast must be 0 or more"))
         try:
@@ -111,3 +123,27 @@ class Command(BaseCommand):
             self.stdout.write(_("expected remaining lifetime: %.2f periods") % remaining)
         if "residual_value" in data:
             self.stdout.write(_("discounted expected residual value: %s") % data["residual_value"])
+
+    def _segments(self, options: dict[str, Any]) -> None:
+        as_of = None
+        if options["as_of"]:
+            try:
+                as_of = month_start(options["as_of"])
+            except ValueError as exc:
+                raise CommandError(_("--as-of: %(error)s") % {"error": exc}) from exc
+        month, rows = lifetime_value_segments(as_of=as_of)
+        if month is None or not rows:
+            raise CommandError(
+                _("no lifetime-value fits yet: run `wanliu churn score-operator` first")
+            )
+        if options["json"]:
+            payload = {"as_of": f"{month:%Y-%m}", "segments": rows}
+            self.stdout.write(json.dumps(payload, sort_keys=True, ensure_ascii=False))
+            return
+        self.stdout.write(_("lifetime-value fits of %(month)s") % {"month": f"{month:%Y-%m}"})
+        for row in rows:
+            self.stdout.write(
+                "{plan_family}/{value_tier}/{cohort}: alpha={alpha} beta={beta} lines={lines} "
+                "S(12)={survival_12} S(36)={survival_36} E[T]={expected_lifetime_months} "
+                "discounted months={discounted_months}".format(**row)
+            )
