@@ -22,6 +22,7 @@ import logging
 import os
 import sys
 import tempfile
+import time
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -219,18 +220,34 @@ def _execute(run: ScoringRun, *, progress: bool) -> None:
             f"{artefact.id_column!r}, not 'line_id'): train one with `wanliu churn train-operator`"
         )
     policy = value_policy_current()
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[stage] = round(now - clock, 2)
+        clock = now
+
     with tempfile.TemporaryDirectory(prefix="wanliu-scoring-") as folder:
         tables = Path(folder) / "tables"
         operator_extract(tables, progress=progress)
+        lap("extract")
         features = features_as_of(tables, as_of=run.as_of)
         if features.num_rows == 0:
             raise ScoringError(f"no line was active on {run.as_of:%Y-%m-%d}: nothing to score")
+        lap("features")
         lifetimes = segment_lifetimes(tables, as_of=run.as_of)
         fits = segment_fits(lifetimes)
         values = line_values(tables, as_of=run.as_of, fits=fits, terms=_terms(policy))
+        lap("value")
     scored = _score(artefact, features, progress=progress)
+    lap("score")
     summary = _write(run, scored=scored, values=values, fits=fits, progress=progress)
+    lap("store")
     _keep_features(features, run.as_of)
+    lap("keep_features")
+    summary["seconds"] = seconds
     with transaction.atomic():
         locked = ScoringRun.objects.select_for_update().get(pk=run.pk)
         locked.status = ScoringRun.Status.DONE
