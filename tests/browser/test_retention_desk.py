@@ -8,10 +8,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from tests.browser.conftest import TIMEOUT_MS, log_in
 from tests.retention.world import World, world_create
 from wanliu.core.models import AuditEvent
+from wanliu.customers.models import Line
 from wanliu.retention.models import CancellationRequest, OfferGrant, RetentionContact, Status
 
 pytestmark = pytest.mark.browser
@@ -190,3 +192,13 @@ def test_customer_who_insists_is_cancelled_in_the_same_visit(page, world):
     step6.locator("input[name=contact_channel]").fill("电话")
     _desk_swap(page, "[data-test=record-part-well]", "[data-test=win-back]")
     _desk_swap(page, "[data-test=close]", "#desk[data-status=closed]")
+
+    # and the bundle's lines are cancelled today: the customer 360 shows them so
+    today = timezone.localdate()
+    assert set(
+        Line.objects.filter(subscription=world.bundle).values_list("status", "cancelled_on")
+    ) == {(Line.Status.CANCELLED, today)}
+    page.goto(f"/customers/{world.customer.pk}/")
+    lines = page.locator("[data-test=lines]")
+    assert lines.locator(".badge.cancelled").count() == len(world.lines)
+    assert today.isoformat() in lines.inner_text()

@@ -88,6 +88,8 @@ EXPECTED_PATHS = {
     "/approvals/{grant_id}/approve",
     "/approvals/{grant_id}/reject",
     "/requests/{request_id}/contacts",
+    "/contacts",
+    "/contacts/{contact_id}",
     "/contacts/{contact_id}/complete",
     "/win-back",
     "/win-back/{entry_id}/outcome",
@@ -579,6 +581,7 @@ SCOPED = [
         "/requests/{retained}/contacts",
         {"purpose": "care", "channel": "call", "due_at": "2099-01-05T10:00:00+08:00"},
     ),
+    ("get", "/contacts/{contact}", None),
     ("post", "/contacts/{contact}/complete", {"status": "done", "result": "x"}),
     ("post", "/win-back/{entry}/outcome", {"status": "declined", "note": "x"}),
     ("post", "/requests/{retained}/case", {"title": "x"}),
@@ -605,6 +608,44 @@ def test_in_scope_without_the_authority_is_403(api_client, objects, method, path
     response = post(client, path.format(**objects), _body(body, objects))
     assert response.status_code == 403, response.content
     assert CancellationRequest.objects.filter(refusal_flagged_at__isnull=False).count() == 0
+
+
+def test_the_lists_show_nothing_of_another_store_or_branch(api_client, objects):
+    # given requests of the clerk's store with a pending level-2 approval, a planned care
+    # contact and a win-back entry (the objects), seen by the clerk and their manager
+    clerk = as_user(api_client, "clerk")
+    assert get(clerk, "/requests").json()["count"] == 3
+    assert len(get(clerk, "/win-back?status=").json()) == 1
+    manager = as_user(api_client, "manager")
+    assert [g["id"] for g in get(manager, "/approvals").json()] == [objects["grant"]]
+    assert get(manager, "/requests").json()["count"] == 3
+
+    # when a clerk of another store of the branch, a clerk and a manager of another branch
+    # ask for the lists
+    for outsider in ("clerk2", "farclerk", "farmanager"):
+        client = as_user(api_client, outsider)
+        requests = get(client, "/requests?status=").json()
+        # then none of the other store's or branch's objects is in them
+        assert requests == {"count": 0, "items": []}, outsider
+        assert get(client, "/requests?flagged=false").json()["count"] == 0, outsider
+        assert get(client, f"/requests?store_id={objects['store']}").json()["count"] == 0
+        assert get(client, "/win-back?status=").json() == [], outsider
+        assert get(client, "/approvals").json() == [], outsider
+        assert get(client, "/contacts?status=").json() == {"count": 0, "items": []}, outsider
+
+
+def test_approve_or_reject_by_a_manager_of_another_branch_is_404(api_client, objects):
+    # given a level-2 approval waiting in the clerk's branch
+    far = as_user(api_client, "farmanager")
+    # when the manager of another branch approves or rejects it
+    approve = post(far, f"/approvals/{objects['grant']}/approve", {"note": "同意"})
+    reject = post(far, f"/approvals/{objects['grant']}/reject", {"note": "不同意"})
+    # then it does not exist for them, and it still waits for its own branch
+    assert approve.status_code == 404 and reject.status_code == 404
+    grant = OfferGrant.objects.get(pk=objects["grant"])
+    assert grant.status == OfferGrant.Status.PENDING and grant.decided_by is None
+    manager = as_user(api_client, "manager")
+    assert post(manager, f"/approvals/{objects['grant']}/approve", {}).status_code == 200
 
 
 def test_the_hotline_reads_store_requests_but_does_not_work_them(api_client, objects):

@@ -160,8 +160,7 @@ def test_remaining_value_is_margin_times_the_segment_survival_sum(scored_world):
         return float(betaln(fit.alpha, fit.beta + t) - betaln(fit.alpha, fit.beta))
 
     months = sum(
-        math.exp(log_survival(n + 1 + k) - log_survival(n)) / (1 + monthly) ** k
-        for k in range(120)
+        math.exp(log_survival(n + 1 + k) - log_survival(n)) / (1 + monthly) ** k for k in range(120)
     )
     # then the stored value is the same to the cent
     assert float(score.remaining_value) == pytest.approx(margin * months, abs=0.011)
@@ -300,3 +299,18 @@ def test_clv_segments_lists_each_fit_with_its_forecasts(scored_world):
         )
         assert row["first_month_churn"] == pytest.approx(a / (a + b), rel=1e-4)
         assert 1 > row["survival_12"] > row["survival_24"] > row["survival_36"] > 0
+
+
+def test_a_line_cancelled_after_scoring_has_no_risk_left_on_the_360(scored_world, api_client):
+    # given the month scored, then the riskiest line of a customer cancelled at the desk
+    from wanliu.customers.services import lines_cancel
+
+    _score_cli("--as-of", "2026-07")
+    customer, score = _customer_with_risky_line()
+    clerk = make_staff(Role.CLERK, store=customer.store)
+    lines_cancel(lines=[score.line], on=dt.date(2026, 7, 5), actor=clerk.user, reason="insisted")
+    # when the 360 is read
+    api_client.login_token(clerk.user.username)
+    churn = api_client.get(f"/api/v1/customers/{customer.pk}").json()["churn"]
+    # then that line is no longer among the lines at risk
+    assert churn is None or score.line_id not in [row["line_id"] for row in churn["lines"]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wanliu.customers.models import Plan
+from wanliu.customers.models import Line, Plan
 from wanliu.customers.selectors import Customer360
 from wanliu.scoring.presenters import churn_for_lines
 
@@ -26,8 +26,10 @@ def plan_data(plan: Plan) -> dict[str, Any]:
 
 
 def customer_churn(view: Customer360) -> dict[str, Any] | None:
-    """Risk, exact reasons and value of the customer's lines from their newest scores."""
-    return churn_for_lines(line_ids=[ln.pk for ln in view.lines], exact=True)
+    """Risk, exact reasons and value of the customer's lines in service, from their newest
+    scores (a line cancelled since it was scored has no risk left)."""
+    in_service = [ln.pk for ln in view.lines if ln.status != Line.Status.CANCELLED]
+    return churn_for_lines(line_ids=in_service, exact=True)
 
 
 def customer_360_data(view: Customer360, *, churn: dict[str, Any] | None = None) -> dict[str, Any]:

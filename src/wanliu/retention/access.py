@@ -144,10 +144,18 @@ def win_back_entry_get_for(user: Any, entry_id: int) -> WinBackEntry:
     return entry
 
 
+def retention_contacts_visible_to(user: Any) -> QuerySet[RetentionContact]:
+    """Care and win-back contacts of the requests the user may see: a clerk's store, a grid
+    lead's or branch manager's subtree, everything for the operator-wide roles."""
+    return RetentionContact.objects.filter(request__in=cancellation_requests_visible_to(user))
+
+
 def retention_contact_get_for(user: Any, contact_id: int) -> RetentionContact:
     contact = (
-        RetentionContact.objects.filter(request__in=cancellation_requests_visible_to(user))
-        .select_related("request", "request__store", "request__unit", "win_back")
+        retention_contacts_visible_to(user)
+        .select_related(
+            "request", "request__customer", "request__store", "request__unit", "win_back"
+        )
         .filter(pk=contact_id)
         .first()
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -66,6 +67,22 @@ def contact_out(contact: RetentionContact) -> dict[str, Any]:
         "status": contact.status,
         "note": contact.note,
         "result": contact.result,
+    }
+
+
+def contact_item(contact: RetentionContact, *, now: dt.datetime) -> dict[str, Any]:
+    """A contact of the follow-up queue (its request, customer and store loaded)."""
+    request = contact.request
+    return {
+        **contact_out(contact),
+        "request_no": request.request_no,
+        "customer_id": request.customer_id,
+        "customer_name": request.customer.name,
+        "store_id": request.store_id,
+        "store_name": request.store.name if request.store is not None else None,
+        "scheduled_at": contact.scheduled_at,
+        "done_at": contact.done_at,
+        "overdue": contact.status == RetentionContact.Status.PLANNED and contact.due_at < now,
     }
 
 

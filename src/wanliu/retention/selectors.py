@@ -10,7 +10,18 @@ from importlib import import_module
 from importlib.util import find_spec
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from wanliu.customers.models import Bill, CompetitorPromotion, Customer, Line, Subscription
@@ -25,6 +36,7 @@ from wanliu.org.models import OrgUnit, Store
 from wanliu.retention.access import (
     approvals_pending_filter,
     cancellation_requests_visible_to,
+    retention_contacts_visible_to,
     win_back_entries_visible_to,
 )
 from wanliu.retention.comparison import (
@@ -42,6 +54,7 @@ from wanliu.retention.models import (
     CancellationRequest,
     OfferGrant,
     RetentionCase,
+    RetentionContact,
     RetentionOffer,
     RetentionPolicy,
     Route,
@@ -196,7 +209,11 @@ class Consumption:
                     "plan_name": s.plan.name,
                     "family": s.plan.family,
                     "monthly_fee": f"{s.plan.monthly_fee:.2f}",
-                    "lines": sum(1 for ln in view.lines if ln.subscription_id == s.pk),
+                    "lines": sum(
+                        1
+                        for ln in view.lines
+                        if ln.subscription_id == s.pk and ln.status != Line.Status.CANCELLED
+                    ),
                     "mobile_lines": s.plan.mobile_lines,
                     "broadband_mbps": s.plan.broadband_mbps,
                     "tv": s.plan.has_tv,
@@ -239,15 +256,26 @@ def _churn_snapshot(churn: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def request_target_line_ids(request: CancellationRequest, view: Customer360) -> list[int]:
     """The lines the customer wants to cancel: the line, the bundle's lines, or the
-    account's lines still in service."""
+    account's lines, leaving out those cancelled before the request was opened."""
     if request.line_id is not None:
         return [request.line_id]
+    opened_on = timezone.localdate(request.opened_at)
+
+    def in_service_at_opening(line: Line) -> bool:
+        if line.status != Line.Status.CANCELLED:
+            return True
+        return line.cancelled_on is not None and line.cancelled_on >= opened_on
+
     if request.subscription_id is not None:
-        return [ln.pk for ln in view.lines if ln.subscription_id == request.subscription_id]
+        return [
+            ln.pk
+            for ln in view.lines
+            if ln.subscription_id == request.subscription_id and in_service_at_opening(ln)
+        ]
     return [
         ln.pk
         for ln in view.lines
-        if ln.account_id == request.account_id and ln.status != Line.Status.CANCELLED
+        if ln.account_id == request.account_id and in_service_at_opening(ln)
     ]
 
 
@@ -544,6 +572,37 @@ def win_back_list(
     if due_on is not None:
         entries = entries.filter(allowed_recontact_on__lte=due_on, period_ends_on__gte=due_on)
     return entries.annotate(contacts_made=Count("contacts")).order_by("allowed_recontact_on", "id")
+
+
+def retention_contact_queue(
+    *,
+    user: Any,
+    status: str = RetentionContact.Status.PLANNED,
+    purpose: str = "",
+    due_before: dt.datetime | None = None,
+) -> QuerySet[RetentionContact]:
+    """The follow-up queue (回访任务): care and win-back contacts in the user's scope.
+
+    ``status`` is one of ``RetentionContact.Status`` (planned by default) or empty for all;
+    ``purpose`` care or win_back (empty: both); ``due_before`` keeps contacts due before
+    that time. Planned contacts come first, the most overdue at the top, then the others
+    by due time."""
+    contacts = retention_contacts_visible_to(user).select_related(
+        "request", "request__customer", "request__store", "win_back"
+    )
+    if status:
+        contacts = contacts.filter(status=status)
+    if purpose:
+        contacts = contacts.filter(purpose=purpose)
+    if due_before is not None:
+        contacts = contacts.filter(due_at__lt=due_before)
+    return contacts.annotate(
+        done_rank=Case(
+            When(status=RetentionContact.Status.PLANNED, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+    ).order_by("done_rank", "due_at", "id")
 
 
 def cases_search(*, reason: str = "", q: str = "") -> QuerySet[RetentionCase]:

@@ -17,6 +17,8 @@ urlpatterns = [
         name="approval_decide",
     ),
     path("supervision/", lists.supervision, name="supervision"),
+    path("follow-ups/", lists.follow_ups, name="follow_ups"),
+    path("follow-ups/<int:contact_id>/done/", lists.follow_up_done, name="follow_up_done"),
     path("win-back/", lists.win_back, name="win_back"),
     path("win-back/<int:entry_id>/outcome/", lists.win_back_outcome, name="win_back_outcome"),
     path("cases/", lists.cases, name="cases"),

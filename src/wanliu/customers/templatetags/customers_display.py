@@ -85,8 +85,13 @@ def contract_ending(subscription: Subscription, today: dt.date) -> bool:
 
 @register.filter
 def lines_on(lines: Iterable[Line], subscription: Subscription) -> int:
-    """How many of the customer's (already loaded) lines belong to this subscription."""
-    return sum(1 for line in lines if line.subscription_id == subscription.pk)
+    """How many of the customer's (already loaded) lines on this subscription are still in
+    service (a cancelled line no longer counts)."""
+    return sum(
+        1
+        for line in lines
+        if line.subscription_id == subscription.pk and line.status != Line.Status.CANCELLED
+    )
 
 
 @register.simple_tag

@@ -1,9 +1,11 @@
-"""Follow-up contacts within the contact policy, and the win-back list."""
+"""Follow-up contacts within the contact policy, the follow-up queue, and the win-back
+list."""
 
 import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from pydantic import Field
@@ -14,16 +16,18 @@ from wanliu.retention.access import (
     win_back_entry_get_for,
 )
 from wanliu.retention.api.support import ERRORS, service_errors
-from wanliu.retention.models import WinBackEntry
-from wanliu.retention.presenters import contact_out, win_back_out
+from wanliu.retention.models import RetentionContact, WinBackEntry
+from wanliu.retention.presenters import contact_item, contact_out, win_back_out
 from wanliu.retention.schemas.desk import (
     RetentionContactCompleteIn,
     RetentionContactIn,
+    RetentionContactItem,
     RetentionContactOut,
+    RetentionContactPage,
     WinBackEntryOut,
     WinBackOutcomeIn,
 )
-from wanliu.retention.selectors import win_back_list
+from wanliu.retention.selectors import retention_contact_queue, win_back_list
 from wanliu.retention.services import (
     retention_contact_complete,
     retention_contact_schedule,
@@ -61,6 +65,60 @@ def contacts_schedule(
         win_back=entry,
     )
     return 201, contact_out(contact)
+
+
+class ContactFilters(Schema):
+    status: str = Field(
+        RetentionContact.Status.PLANNED,
+        description="planned (default), done, no_answer, cancelled, or '' for all",
+    )
+    purpose: str = Field("", description="care or win_back; '' for both")
+    due_before: dt.datetime | None = Field(
+        None,
+        description="only contacts due before this time (ISO 8601; without a time zone, "
+        "Asia/Shanghai; a date alone means the start of that day)",
+    )
+    limit: int = Field(20, ge=1, le=200)
+    offset: int = Field(0, ge=0)
+
+
+@router.get(
+    "/contacts",
+    response={200: RetentionContactPage, 400: ERRORS[400]},
+    summary="My follow-ups (回访任务): care and win-back contacts in scope, due first",
+)
+def contacts_list(request: HttpRequest, filters: Query[ContactFilters]) -> dict[str, Any]:
+    """A clerk sees the contacts of their store's requests, grid leads and branch managers
+    those of their subtree, the operator-wide roles all. Planned contacts come first, the
+    most overdue at the top."""
+    if filters.status and filters.status not in RetentionContact.Status.values:
+        raise HttpError(
+            400,
+            "status: one of " + ", ".join(RetentionContact.Status.values) + ", or empty for all",
+        )
+    if filters.purpose and filters.purpose not in RetentionContact.Purpose.values:
+        raise HttpError(
+            400,
+            "purpose: one of " + ", ".join(RetentionContact.Purpose.values) + ", or empty for both",
+        )
+    due_before = filters.due_before
+    if due_before is not None and timezone.is_naive(due_before):
+        due_before = timezone.make_aware(due_before)
+    contacts = retention_contact_queue(
+        user=request.user, status=filters.status, purpose=filters.purpose, due_before=due_before
+    )
+    now = timezone.now()
+    page = contacts[filters.offset : filters.offset + filters.limit]
+    return {"count": contacts.count(), "items": [contact_item(c, now=now) for c in page]}
+
+
+@router.get(
+    "/contacts/{contact_id}",
+    response={200: RetentionContactItem, 404: ERRORS[404]},
+    summary="One care or win-back contact",
+)
+def contacts_detail(request: HttpRequest, contact_id: int) -> dict[str, Any]:
+    return contact_item(retention_contact_get_for(request.user, contact_id), now=timezone.now())
 
 
 @router.post(

@@ -405,7 +405,9 @@ def requests_outcome(
     request: HttpRequest, request_id: int, payload: RequestOutcomeIn
 ) -> dict[str, Any]:
     """retained_with_offer needs a granted or approved offer (``grant_id``); downgraded a
-    cheaper plan; suspended and cancelled only in a direct-operated store (else 403)."""
+    cheaper plan (``new_plan_code``), which the customer's subscription moves to (a plan
+    change); suspended and cancelled only in a direct-operated store (else 403), and they
+    suspend or cancel the line, the bundle's lines or the account's lines at once."""
     req = cancellation_request_get_for(request.user, request_id)
     grant = None
     if payload.grant_id is not None:
@@ -413,6 +415,11 @@ def requests_outcome(
         if grant is None:
             raise HttpError(400, "unknown offer grant on this request")
     plan = None
+    if payload.outcome == "downgraded" and not payload.new_plan_code:
+        raise HttpError(
+            400,
+            "new_plan_code: a downgrade needs the code of the cheaper plan the customer moves to",
+        )
     if payload.new_plan_code:
         plan = Plan.objects.filter(code=payload.new_plan_code).first()
         if plan is None:

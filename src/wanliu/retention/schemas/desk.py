@@ -230,6 +230,24 @@ class RetentionContactOut(Schema):
     result: str
 
 
+class RetentionContactItem(RetentionContactOut):
+    """A contact of the follow-up queue, with the request and customer it belongs to."""
+
+    request_no: str | None
+    customer_id: int
+    customer_name: str
+    store_id: int | None
+    store_name: str | None
+    scheduled_at: dt.datetime
+    done_at: dt.datetime | None
+    overdue: bool = Field(description="planned and its due time has passed")
+
+
+class RetentionContactPage(Schema):
+    count: int
+    items: list[RetentionContactItem]
+
+
 class WinBackEntryOut(Schema):
     id: int
     request_id: int

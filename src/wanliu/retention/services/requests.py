@@ -15,6 +15,14 @@ from django.utils.translation import gettext as _
 
 from wanliu.core.services import audit_record
 from wanliu.customers.models import Account, Customer, Line, Plan, Subscription
+from wanliu.customers.services import (
+    IN_SERVICE,
+    account_close,
+    lines_cancel,
+    lines_suspend,
+    subscription_end,
+    subscription_plan_change,
+)
 from wanliu.org.models import Role, Store
 from wanliu.retention.access import can_complete, can_open, can_work, staff_of
 from wanliu.retention.models import (
@@ -168,6 +176,15 @@ def cancellation_request_open(
         raise StepIncomplete(_("This line is already cancelled."), field="line")
     if target == Target.SUBSCRIPTION and subscription is not None and subscription.ended_on:
         raise StepIncomplete(_("This bundle has already ended."), field="subscription")
+    if target == Target.ACCOUNT and account.status == Account.Status.CLOSED:
+        raise StepIncomplete(_("This account is already closed."), field="account")
+    if (
+        kind == RequestKind.SUSPEND
+        and target == Target.LINE
+        and line is not None
+        and line.status == Line.Status.SUSPENDED
+    ):
+        raise StepIncomplete(_("This line is already suspended."), field="line")
 
     same_target = CancellationRequest.objects.filter(
         customer=customer, target=target, status__in=OPEN_STATUSES
@@ -338,6 +355,7 @@ def cancellation_request_transition(
         req.new_plan = new_plan
         fields.append("new_plan")
     req.save(update_fields=fields)
+    _customer_change(req, to_status=to_status, actor=actor, new_plan=new_plan, now=now)
     StatusChange.objects.create(
         request=req, from_status=current, to_status=to_status, at=now, actor=actor, note=note
     )
@@ -352,6 +370,108 @@ def cancellation_request_transition(
         note=note,
     )
     return req
+
+
+def _target_lines(req: CancellationRequest, statuses: tuple[str, ...]) -> list[Line]:
+    """The request's lines in one of ``statuses``: the line, the bundle's lines, or the
+    account's lines."""
+    if req.target == Target.LINE:
+        lines = Line.objects.filter(pk=req.line_id) if req.line_id is not None else None
+    elif req.target == Target.SUBSCRIPTION:
+        lines = (
+            Line.objects.filter(subscription_id=req.subscription_id)
+            if req.subscription_id is not None
+            else None
+        )
+    else:
+        lines = Line.objects.filter(account_id=req.account_id)
+    if lines is None:
+        return []
+    return list(lines.filter(status__in=statuses).order_by("id"))
+
+
+def _downgraded_subscription(req: CancellationRequest, new_plan: Plan) -> Subscription:
+    """The running subscription a downgrade moves to ``new_plan``: the bundle, the line's
+    plan, or the account's only running plan (of the new plan's family, when it has
+    several)."""
+    if req.target == Target.SUBSCRIPTION and req.subscription_id is not None:
+        candidates = Subscription.objects.filter(pk=req.subscription_id)
+    elif req.target == Target.LINE and req.line_id is not None:
+        candidates = Subscription.objects.filter(lines__pk=req.line_id)
+    else:
+        candidates = Subscription.objects.filter(account_id=req.account_id)
+    running = list(candidates.filter(ended_on__isnull=True).select_related("plan").order_by("id"))
+    if len(running) > 1:
+        running = [s for s in running if s.plan.family == new_plan.family]
+    if not running:
+        raise StepIncomplete(
+            _("There is no running plan of this kind to downgrade."), field="new_plan"
+        )
+    if len(running) > 1:
+        raise StepIncomplete(
+            _(
+                "The account has %(n)d running plans of this kind: open the request "
+                "for the bundle or the line that is to change."
+            )
+            % {"n": len(running)},
+            field="new_plan",
+        )
+    subscription = running[0]
+    if new_plan.monthly_fee >= subscription.plan.monthly_fee:
+        raise StepIncomplete(
+            _("A downgrade goes to a cheaper plan than %(plan)s (%(fee)s yuan a month).")
+            % {"plan": subscription.plan.code, "fee": subscription.plan.monthly_fee},
+            field="new_plan",
+        )
+    return subscription
+
+
+def _customer_change(
+    req: CancellationRequest,
+    *,
+    to_status: str,
+    actor: Any,
+    new_plan: Plan | None,
+    now: dt.datetime,
+) -> None:
+    """Carry the outcome out on what the request targets, in the same transaction: a
+    cancellation cancels the line, the bundle's lines (and ends the bundle) or the
+    account's lines still in service (and closes the account); a suspension suspends the
+    active ones; a downgrade changes the plan."""
+    on = timezone.localdate(now)
+    reason = f"{req.request_no or req.pk} {to_status}"
+    if to_status == Status.CANCELLED:
+        lines = _target_lines(req, IN_SERVICE)
+        if lines:
+            lines_cancel(lines=lines, on=on, actor=actor, reason=reason)
+        if req.target == Target.LINE:
+            return
+        if req.target == Target.SUBSCRIPTION:
+            subscriptions = (
+                Subscription.objects.filter(pk=req.subscription_id)
+                if req.subscription_id is not None
+                else Subscription.objects.none()
+            )
+        else:
+            subscriptions = Subscription.objects.filter(account_id=req.account_id)
+        for subscription in subscriptions.filter(ended_on__isnull=True).order_by("id"):
+            subscription_end(subscription=subscription, on=on, actor=actor, reason=reason)
+        if req.target == Target.ACCOUNT:
+            account = Account.objects.get(pk=req.account_id)
+            if account.status != Account.Status.CLOSED:
+                account_close(account=account, on=on, actor=actor, reason=reason)
+    elif to_status == Status.SUSPENDED:
+        lines = _target_lines(req, (Line.Status.ACTIVE,))
+        if lines:
+            lines_suspend(lines=lines, on=on, actor=actor, reason=reason)
+    elif to_status == Status.DOWNGRADED and new_plan is not None:
+        subscription_plan_change(
+            subscription=_downgraded_subscription(req, new_plan),
+            to_plan=new_plan,
+            on=on,
+            actor=actor,
+            reason=reason,
+        )
 
 
 def _pending_grants_close(req: CancellationRequest, *, actor: Any, now: dt.datetime) -> None:

@@ -281,8 +281,9 @@ def _cheaper_plans(req: CancellationRequest) -> list[Plan]:
     if req.current_monthly_fee is None:
         return []
     family = None
-    if req.subscription is not None:
-        family = req.subscription.plan.family
+    subscription = req.subscription or (req.line.subscription if req.line is not None else None)
+    if subscription is not None:
+        family = subscription.plan.family
     plans = Plan.objects.filter(on_sale=True, monthly_fee__lt=req.current_monthly_fee)
     if family:
         plans = plans.filter(family=family)

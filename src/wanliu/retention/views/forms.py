@@ -244,13 +244,14 @@ class ContactDoneForm(DeskForm):
 
     contact = forms.IntegerField()
     status = forms.ChoiceField(
+        label=_("How it went"),
         choices=[
             (RetentionContact.Status.DONE, RetentionContact.Status.DONE.label),
             (RetentionContact.Status.NO_ANSWER, RetentionContact.Status.NO_ANSWER.label),
             (RetentionContact.Status.CANCELLED, RetentionContact.Status.CANCELLED.label),
-        ]
+        ],
     )
-    result = forms.CharField(required=False, max_length=2000)
+    result = forms.CharField(label=_("What the customer said"), required=False, max_length=2000)
 
 
 class WinBackOutcomeForm(forms.Form):

@@ -1,5 +1,6 @@
 """Lists of the retention desk: my requests, opening one, the approval queue, supervision
-(branch view and service department), the win-back list and the case library."""
+(branch view and service department), the follow-up queue, the win-back list and the case
+library."""
 
 from __future__ import annotations
 
@@ -22,12 +23,14 @@ from wanliu.retention.access import (
     can_supervise,
     can_work,
     offer_grant_get_for,
+    retention_contact_get_for,
     win_back_entry_get_for,
 )
 from wanliu.retention.models import (
     OfferGrant,
     Reason,
     RetentionCase,
+    RetentionContact,
     Status,
     WinBackEntry,
 )
@@ -37,6 +40,7 @@ from wanliu.retention.selectors import (
     cancellation_request_list,
     cases_search,
     reason_counts,
+    retention_contact_queue,
     store_supervision,
     win_back_list,
 )
@@ -44,6 +48,7 @@ from wanliu.retention.services import (
     RetentionError,
     cancellation_request_open,
     offer_approval_decide,
+    retention_contact_complete,
     win_back_outcome_record,
 )
 from wanliu.retention.views import forms as f
@@ -232,6 +237,84 @@ def approval_decide(request: HttpRequest, grant_id: int, decision: str) -> HttpR
             status=status,
         )
     return redirect("retention:approvals")
+
+
+def _follow_ups_context(request: HttpRequest) -> dict[str, Any]:
+    g = request.GET
+    status = g.get("status", RetentionContact.Status.PLANNED)
+    if status and status not in RetentionContact.Status.values:
+        status = RetentionContact.Status.PLANNED
+    purpose = g.get("purpose", "")
+    if purpose not in RetentionContact.Purpose.values:
+        purpose = ""
+    due_by = _date(g.get("due_by"))
+    due_before = None
+    if due_by is not None:  # due on or before that day (Asia/Shanghai)
+        due_before = timezone.make_aware(
+            dt.datetime.combine(due_by + dt.timedelta(days=1), dt.time.min)
+        )
+    contacts = retention_contact_queue(
+        user=request.user, status=status, purpose=purpose, due_before=due_before
+    )
+    page = Paginator(contacts, 25).get_page(g.get("page"))
+    now = timezone.now()
+    overdue = 0
+    if status in ("", RetentionContact.Status.PLANNED):
+        overdue = contacts.filter(status=RetentionContact.Status.PLANNED, due_at__lt=now).count()
+    return {
+        "page": page,
+        "rows": [{"c": c, "can_work": can_work(request.user, c.request)} for c in page],
+        "status": status,
+        "purpose": purpose,
+        "due_by": due_by,
+        "statuses": RetentionContact.Status.choices,
+        "purposes": RetentionContact.Purpose.choices,
+        "overdue": overdue,
+        "now": now,
+        "today": timezone.localdate(),
+    }
+
+
+@login_required
+def follow_ups(request: HttpRequest) -> HttpResponse:
+    """My follow-ups (回访任务): the planned care and win-back contacts in scope, the
+    overdue and due ones first, each with its desk and the "contact done" action."""
+    return render(request, "retention/follow_ups.html", _follow_ups_context(request))
+
+
+@login_required
+@require_POST
+def follow_up_done(request: HttpRequest, contact_id: int) -> HttpResponse:
+    """Record how a planned contact went (reached, no answer, cancelled) from the queue."""
+    contact = retention_contact_get_for(request.user, contact_id)
+    form = f.ContactDoneForm({**request.POST.dict(), "contact": contact.pk})
+    error, status = "", 200
+    if form.is_valid():
+        try:
+            contact = retention_contact_complete(
+                contact=contact,
+                actor=request.user,
+                status=form.cleaned_data["status"],
+                result=form.cleaned_data.get("result") or "",
+            )
+        except RetentionError as exc:
+            error, status = exc.message, exc.http_status
+    else:
+        error, status = f.first_error(form), 400
+    if _partial(request):
+        # htmx swaps only 2xx answers: a refusal comes back in the row, with its reason.
+        row = {
+            "c": contact,
+            "can_work": can_work(request.user, contact.request),
+            "now": timezone.now(),
+            "today": timezone.localdate(),
+            "error": error,
+        }
+        return render(request, "retention/_follow_up_row.html", row)
+    if error:
+        context = {**_follow_ups_context(request), "error": error}
+        return render(request, "retention/follow_ups.html", context, status=status)
+    return redirect("retention:follow_ups")
 
 
 @login_required
