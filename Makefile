@@ -29,6 +29,11 @@ lint:
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
 
+typecheck:
+	$(BIN)/mypy src
+
+check: lint test
+
 bench: install
 	$(BIN)/python bench/run_all.py
 

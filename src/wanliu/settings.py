@@ -18,6 +18,7 @@ from pathlib import Path
 
 import dj_database_url
 import plotly
+from django.core.exceptions import ImproperlyConfigured
 
 SRC_DIR = Path(__file__).resolve().parent
 REPO_DIR = SRC_DIR.parent.parent
@@ -185,6 +186,27 @@ WANLIU_SMS_GATEWAY_SECRET = os.environ.get("WANLIU_SMS_GATEWAY_SECRET", "")
 WANLIU_SMS_SENDER_ID = os.environ.get("WANLIU_SMS_SENDER_ID", "")
 WANLIU_WEBHOOK_URL = os.environ.get("WANLIU_WEBHOOK_URL", "")
 WANLIU_WEBHOOK_SECRET = os.environ.get("WANLIU_WEBHOOK_SECRET", "")
+
+
+def notify_channels_from(text: str) -> dict[str, str]:
+    """``WANLIU_NOTIFY_CHANNELS``: comma-separated ``name=dotted.ClassPath`` pairs that
+    replace the built-in class of a channel (``email``, ``sms`` or ``webhook``)."""
+    known = {"email", "sms", "webhook"}
+    channels: dict[str, str] = {}
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        name, equals, path = (part.strip() for part in item.partition("="))
+        if not equals or name not in known or not path:
+            raise ImproperlyConfigured(
+                f"WANLIU_NOTIFY_CHANNELS: {item.strip()!r} is not name=dotted.ClassPath "
+                f"with name one of {', '.join(sorted(known))}"
+            )
+        channels[name] = path
+    return channels
+
+
+WANLIU_NOTIFY_CHANNELS = notify_channels_from(os.environ.get("WANLIU_NOTIFY_CHANNELS", ""))
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,7 @@ from django.utils import timezone
 from tests.complaints.helpers import new_order
 from tests.factories import CustomerFactory, StoreFactory, make_staff
 from wanliu.complaints.models import CannedReply, Status, WorkOrder
+from wanliu.complaints.services.workflow import work_order_transition
 from wanliu.core.models import AuditEvent
 from wanliu.org.models import Role
 
@@ -392,3 +393,96 @@ def test_categories(api_client, world):
     tree = {c["code"]: c["parent"] for c in api_client.get(f"{API}/categories").json()}
     assert tree["cancellation-refused"] == "cancellation"
     assert tree["network"] is None
+
+
+def test_writes_to_an_order_outside_scope_answer_404(api_client, world, media):
+    # given an order of region B's hotline centre, and an order of store A
+    order = new_order(world)
+    mine = new_order(world, by=world.clerk_a, channel="store", title="营业厅受理")
+    work_order_transition(order=order, to_status="in_progress", actor=world.agent_b.user)
+    work_order_transition(
+        order=order, to_status="resolved", actor=world.agent_b.user, resolution="已处理"
+    )
+    # when store A's clerk, who cannot see the hotline's order, tries to work on it
+    login(api_client, world.clerk_a)
+    upload = SimpleUploadedFile("x.png", b"\x89PNG bytes", content_type="image/png")
+    attempts = {
+        "PATCH": api_client.patch(
+            f"{API}/orders/{order.pk}", {"priority": "urgent"}, content_type="application/json"
+        ),
+        "assign": api_client.post(
+            f"{API}/orders/{order.pk}/assign",
+            {"staff_id": world.clerk_a.pk},
+            content_type="application/json",
+        ),
+        "messages": api_client.post(
+            f"{API}/orders/{order.pk}/messages",
+            {"kind": "note", "body": "看看"},
+            content_type="application/json",
+        ),
+        "merge": api_client.post(
+            f"{API}/orders/{order.pk}/merge",
+            {"into_order_id": mine.pk},
+            content_type="application/json",
+        ),
+        "merge into": api_client.post(
+            f"{API}/orders/{mine.pk}/merge",
+            {"into_order_id": order.pk},
+            content_type="application/json",
+        ),
+        "reopen": api_client.post(
+            f"{API}/orders/{order.pk}/reopen",
+            {"reason": "还是不行"},
+            content_type="application/json",
+        ),
+        "attachment": api_client.post(f"{API}/orders/{order.pk}/attachments", {"file": upload}),
+    }
+    # then each answers 404, as if the order did not exist, and nothing changed
+    assert {name: r.status_code for name, r in attempts.items()} == dict.fromkeys(attempts, 404)
+    assert all(r.json()["detail"] == "Not Found" for r in attempts.values())
+    order.refresh_from_db()
+    mine.refresh_from_db()
+    assert (order.status, order.priority, order.owner_staff) == (
+        Status.RESOLVED,
+        "normal",
+        world.agent_b,
+    )
+    assert mine.status == Status.NEW and mine.merged_into is None
+    assert not order.messages.exists() and not order.attachments.exists()
+
+
+def test_merge_reopen_and_attachments_need_the_owner_side(api_client, world, media):
+    # given a resolved order of region B's centre, and an open one of region A's centre
+    order = new_order(world)
+    work_order_transition(order=order, to_status="in_progress", actor=world.agent_b.user)
+    work_order_transition(
+        order=order, to_status="resolved", actor=world.agent_b.user, resolution="已处理"
+    )
+    duplicate = new_order(world, by=world.agent_a, title="重复来电")
+    primary = new_order(world, title="原工单")
+    # when region A's agent, who sees region B's orders but does not own them, works them
+    login(api_client, world.agent_a)
+    upload = SimpleUploadedFile("x.png", b"\x89PNG bytes", content_type="image/png")
+    reopen = api_client.post(
+        f"{API}/orders/{order.pk}/reopen", {"reason": "还是不行"}, content_type="application/json"
+    )
+    attachment = api_client.post(f"{API}/orders/{order.pk}/attachments", {"file": upload})
+    merge_theirs = api_client.post(
+        f"{API}/orders/{primary.pk}/merge",
+        {"into_order_id": duplicate.pk},
+        content_type="application/json",
+    )
+    merge_into_theirs = api_client.post(
+        f"{API}/orders/{duplicate.pk}/merge",
+        {"into_order_id": primary.pk},
+        content_type="application/json",
+    )
+    # then each answers 403 naming the owner rule, and nothing changed
+    for response in (reopen, attachment, merge_theirs, merge_into_theirs):
+        assert response.status_code == 403, response.content
+        assert "owner unit" in response.json()["detail"]
+    order.refresh_from_db()
+    duplicate.refresh_from_db()
+    assert order.status == Status.RESOLVED and order.reopen_count == 0
+    assert not order.attachments.exists()
+    assert duplicate.status == Status.NEW and duplicate.merged_into is None

@@ -150,6 +150,32 @@ def test_opted_out_customer_gets_no_non_urgent_notice(policy, sms_gateway):
     assert sms_gateway.requests == []
 
 
+def test_opted_out_customer_gets_service_notices_but_not_marketing(policy, sms_gateway):
+    # given a customer who opted out of marketing
+    customer = CustomerFactory(marketing_opt_out=True)
+    # when a service notice about their own case and a marketing message are written
+    service = notice(customer=customer, transactional=True, idempotency_key="service")
+    marketing = notice(customer=customer, idempotency_key="marketing", body="流量包五折")
+    # then the service notice goes out, the marketing message is suppressed
+    assert (service.status, service.transactional) == (OutboxMessage.Status.PENDING, True)
+    assert (marketing.status, marketing.transactional) == (OutboxMessage.Status.SUPPRESSED, False)
+    assert "marketing" in marketing.status_reason
+    assert notify_relay_batch().sent == 1
+    assert list(sms_gateway.delivered) == ["service"]
+    audit = AuditEvent.objects.filter(action="notify.message_enqueue", object_id=str(service.pk))
+    assert audit.get().after["transactional"] is True
+
+
+def test_service_notices_still_wait_for_the_end_of_quiet_hours(policy, sms_gateway):
+    end = quiet_hours_around_now(policy)
+    customer = CustomerFactory(marketing_opt_out=True)
+    message = notice(customer=customer, transactional=True)
+    assert message.status == OutboxMessage.Status.PENDING
+    assert message.not_before == end
+    assert notify_relay_batch().claimed == 0
+    assert sms_gateway.requests == []
+
+
 def test_opted_out_customer_still_gets_urgent_notices_in_quiet_hours(policy, sms_gateway):
     quiet_hours_around_now(policy)
     customer = CustomerFactory(marketing_opt_out=True)

@@ -168,7 +168,7 @@ def orders_update(request: HttpRequest, order_id: int, payload: OrderUpdateIn) -
     """The SLA policy and every due time are recomputed."""
     with service_errors():
         order = selectors.work_order_get_for(request.user, order_id)
-        ensure(can_act_as_owner(request.user, order), NOT_OWNER)
+        ensure(request.user, can_act_as_owner(request.user, order), NOT_OWNER)
         category = category_by_code(payload.category) if payload.category else None
         work_order_update(
             order=order, actor=request.user, priority=payload.priority, category=category
@@ -186,7 +186,7 @@ def orders_transition(request: HttpRequest, order_id: int, payload: TransitionIn
     Resolving needs ``resolution``; reopening needs ``note``. Illegal moves answer 409."""
     with service_errors():
         order = selectors.work_order_get_for(request.user, order_id)
-        ensure(can_act_as_owner(request.user, order), NOT_OWNER)
+        ensure(request.user, can_act_as_owner(request.user, order), NOT_OWNER)
         work_order_transition(
             order=order,
             to_status=payload.to_status,
@@ -205,7 +205,7 @@ def orders_transition(request: HttpRequest, order_id: int, payload: TransitionIn
 def orders_assign(request: HttpRequest, order_id: int, payload: AssignIn) -> dict[str, Any]:
     with service_errors():
         order = selectors.work_order_get_for(request.user, order_id)
-        ensure(can_act_as_owner(request.user, order), NOT_OWNER)
+        ensure(request.user, can_act_as_owner(request.user, order), NOT_OWNER)
         staff = get_or_400(Staff, _("Unknown staff member."), pk=payload.staff_id)
         work_order_assign(order=order, staff=staff, actor=request.user)
         return _detail(request, order_id)
@@ -221,7 +221,7 @@ def orders_message(request: HttpRequest, order_id: int, payload: MessageIn) -> A
     (and counts as the first response). ``from_customer``: what the customer said."""
     with service_errors():
         order = selectors.work_order_get_for(request.user, order_id)
-        ensure(can_act_as_owner(request.user, order), NOT_OWNER)
+        ensure(request.user, can_act_as_owner(request.user, order), NOT_OWNER)
         message = work_order_message_add(
             order=order, kind=payload.kind, body=payload.body, actor=request.user
         )
@@ -246,7 +246,7 @@ def orders_message(request: HttpRequest, order_id: int, payload: MessageIn) -> A
 def orders_attachment(request: HttpRequest, order_id: int, file: File[UploadedFile]) -> Any:
     with service_errors():
         order = selectors.work_order_get_for(request.user, order_id)
-        ensure(can_act_as_owner(request.user, order), NOT_OWNER)
+        ensure(request.user, can_act_as_owner(request.user, order), NOT_OWNER)
         attachment = work_order_attachment_add(order=order, upload=file, actor=request.user)
         return answer(
             201,
@@ -287,8 +287,8 @@ def orders_merge(request: HttpRequest, order_id: int, payload: MergeIn) -> dict[
     with service_errors():
         duplicate = selectors.work_order_get_for(request.user, order_id)
         into = selectors.work_order_get_for(request.user, payload.into_order_id)
-        ensure(can_act_as_owner(request.user, duplicate), NOT_OWNER)
-        ensure(can_act_as_owner(request.user, into), NOT_OWNER)
+        ensure(request.user, can_act_as_owner(request.user, duplicate), NOT_OWNER)
+        ensure(request.user, can_act_as_owner(request.user, into), NOT_OWNER)
         work_order_merge(duplicate=duplicate, into=into, actor=request.user)
         return _detail(request, into.pk)
 
@@ -301,7 +301,7 @@ def orders_merge(request: HttpRequest, order_id: int, payload: MergeIn) -> dict[
 def orders_reopen(request: HttpRequest, order_id: int, payload: ReopenIn) -> dict[str, Any]:
     with service_errors():
         order = selectors.work_order_get_for(request.user, order_id)
-        ensure(can_act_as_owner(request.user, order), NOT_OWNER)
+        ensure(request.user, can_act_as_owner(request.user, order), NOT_OWNER)
         work_order_reopen(order=order, reason=payload.reason, actor=request.user)
         return _detail(request, order_id)
 

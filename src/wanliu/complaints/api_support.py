@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from ninja.errors import HttpError
 
 from wanliu.complaints.models import Category
+from wanliu.complaints.permissions import can_work_complaints
 
 try:
     from ninja import Status as _Status
@@ -41,8 +42,12 @@ def answer(status: int, body: Any) -> Any:
     return (status, body)
 
 
-def ensure(allowed: bool, message: Any) -> None:
+def ensure(user: Any, allowed: bool, message: Any) -> None:
+    """403 with ``message`` unless ``allowed``; a user whose role does not work complaints
+    at all is told that instead."""
     if not allowed:
+        if not can_work_complaints(user):
+            message = _("Your role does not work complaints: you may read them only.")
         raise HttpError(403, str(message))
 
 

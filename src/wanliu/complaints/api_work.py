@@ -62,7 +62,11 @@ def tasks_dispatch(request: HttpRequest, order_id: int, payload: TaskIn) -> Any:
     """The owner keeps the order; the unit works the task and reports back."""
     with service_errors():
         order = selectors.work_order_get_for(request.user, order_id)
-        ensure(can_act_as_owner(request.user, order), _("Only the owner unit dispatches tasks."))
+        ensure(
+            request.user,
+            can_act_as_owner(request.user, order),
+            _("Only the owner unit dispatches tasks."),
+        )
         unit = get_or_400(OrgUnit, _("Unknown unit."), pk=payload.assignee_unit_id)
         staff = None
         if payload.assignee_staff_id is not None:
@@ -106,7 +110,11 @@ def tasks_update(request: HttpRequest, task_id: int, payload: TaskUpdateIn) -> d
     ``result``, which the owner sees on the order."""
     with service_errors():
         task = selectors.task_get_for(request.user, task_id)
-        ensure(can_work_task(request.user, task), _("Only the assigned unit works this task."))
+        ensure(
+            request.user,
+            can_work_task(request.user, task),
+            _("Only the assigned unit works this task."),
+        )
         internal_task_update(
             task=task, status=payload.status, result=payload.result, actor=request.user
         )
@@ -123,7 +131,9 @@ def hand_overs_request(request: HttpRequest, order_id: int, payload: HandOverIn)
     with service_errors():
         order = selectors.work_order_get_for(request.user, order_id)
         ensure(
-            can_act_as_owner(request.user, order), _("Only the owner unit hands the order over.")
+            request.user,
+            can_act_as_owner(request.user, order),
+            _("Only the owner unit hands the order over."),
         )
         unit = get_or_400(OrgUnit, _("Unknown unit."), pk=payload.to_unit_id)
         store = (
@@ -157,7 +167,11 @@ def hand_overs_accept(
 ) -> dict[str, Any]:
     with service_errors():
         hand_over = selectors.hand_over_get_for(request.user, hand_over_id)
-        ensure(can_decide_hand_over(request.user, hand_over), _("Only the receiving unit decides."))
+        ensure(
+            request.user,
+            can_decide_hand_over(request.user, hand_over),
+            _("Only the receiving unit decides."),
+        )
         return hand_over_item(
             hand_over_accept(hand_over=hand_over, actor=request.user, note=payload.note)
         )
@@ -173,7 +187,11 @@ def hand_overs_decline(
 ) -> dict[str, Any]:
     with service_errors():
         hand_over = selectors.hand_over_get_for(request.user, hand_over_id)
-        ensure(can_decide_hand_over(request.user, hand_over), _("Only the receiving unit decides."))
+        ensure(
+            request.user,
+            can_decide_hand_over(request.user, hand_over),
+            _("Only the receiving unit decides."),
+        )
         return hand_over_item(
             hand_over_decline(hand_over=hand_over, actor=request.user, note=payload.note)
         )
@@ -188,7 +206,11 @@ def revisits_record(request: HttpRequest, order_id: int, payload: RevisitIn) -> 
     """``solved`` closes the order; ``not_solved`` reopens it and counts against the owner."""
     with service_errors():
         order = selectors.work_order_get_for(request.user, order_id)
-        ensure(can_revisit(request.user, order), _("Your role does not do revisits of this order."))
+        ensure(
+            request.user,
+            can_revisit(request.user, order),
+            _("Your role does not do revisits of this order."),
+        )
         revisit = Revisit.objects.filter(order=order, cycle=order.reopen_count, outcome="").first()
         if revisit is None:
             raise HttpError(409, _("No revisit is waiting on this order."))

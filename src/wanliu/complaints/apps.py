@@ -6,3 +6,6 @@ class ComplaintsConfig(AppConfig):
     name = "wanliu.complaints"
     label = "complaints"
     verbose_name = _("Complaints")
+
+    def ready(self) -> None:
+        from wanliu.complaints import checks  # noqa: F401 (registers the system check)

@@ -1,8 +1,15 @@
 """Who may do what to an order, beyond seeing it (seeing is ``selectors.work_orders_visible_to``).
 
-One owner: only the owner side (the owner unit and units above it, the owner store's
-clerks) works the order. Units that received an internal task work that task. The
-receiving unit accepts a hand-over. Supervisors of the service department may do all.
+Doing needs a permission of the user's role groups (``wanliu.org.roles.ROLE_PERMISSIONS``;
+the codenames are those of ``WorkOrder``): ``work_workorder`` to take and work complaints
+(hotline agents, clerks, grid leads, branch managers, supervisors, admins; analysts and
+workforce planners read what their scope shows and do not work orders),
+``revisit_workorder`` to record the revisit of any order in scope, and
+``supervise_workorder`` to act on every order in scope.
+
+And the place: one owner, so only the owner side (the owner unit and units above it, the
+owner store's clerks) works the order. Units that received an internal task work that
+task. The receiving unit accepts a hand-over.
 """
 
 from __future__ import annotations
@@ -12,8 +19,9 @@ from typing import Any
 from wanliu.complaints.models import HandOver, InternalTask, WorkOrder
 from wanliu.org.models import OrgUnit, Role, Staff
 
-SUPERVISOR_ROLES = {Role.SERVICE_SUPERVISOR, Role.ADMIN}
-REVISIT_ROLES = {Role.HOTLINE_AGENT, Role.SERVICE_SUPERVISOR, Role.ADMIN}
+WORK = "complaints.work_workorder"
+REVISIT = "complaints.revisit_workorder"
+SUPERVISE = "complaints.supervise_workorder"
 LEAD_ROLES = {Role.GRID_LEAD, Role.BRANCH_MANAGER, Role.SERVICE_SUPERVISOR}
 
 
@@ -23,11 +31,25 @@ def staff_of(user: Any) -> Staff | None:
     return getattr(user, "staff", None)
 
 
+def has_authority(user: Any, permission: str) -> bool:
+    """Does a permission of the user's role groups (or superuser status) allow this?"""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return bool(user.has_perm(permission))
+
+
+def can_work_complaints(user: Any) -> bool:
+    """May the user take complaints and work orders at all (wherever they are)?"""
+    return has_authority(user, WORK)
+
+
+def can_take_complaint(user: Any) -> bool:
+    """May the user register a complaint? Staff whose role works complaints."""
+    return staff_of(user) is not None and can_work_complaints(user)
+
+
 def is_supervisor(user: Any) -> bool:
-    if getattr(user, "is_superuser", False):
-        return True
-    staff = staff_of(user)
-    return staff is not None and staff.role in SUPERVISOR_ROLES
+    return can_work_complaints(user) and has_authority(user, SUPERVISE)
 
 
 def _covers(staff: Staff, unit: OrgUnit, store_id: int | None) -> bool:
@@ -40,6 +62,8 @@ def _covers(staff: Staff, unit: OrgUnit, store_id: int | None) -> bool:
 
 
 def can_act_as_owner(user: Any, order: WorkOrder) -> bool:
+    if not can_work_complaints(user):
+        return False
     if is_supervisor(user):
         return True
     staff = staff_of(user)
@@ -49,6 +73,8 @@ def can_act_as_owner(user: Any, order: WorkOrder) -> bool:
 
 
 def can_work_task(user: Any, task: InternalTask) -> bool:
+    if not can_work_complaints(user):
+        return False
     if is_supervisor(user):
         return True
     staff = staff_of(user)
@@ -59,6 +85,8 @@ def can_work_task(user: Any, task: InternalTask) -> bool:
 
 def can_decide_hand_over(user: Any, hand_over: HandOver) -> bool:
     """Only the receiving side accepts or declines (a supervisor may too)."""
+    if not can_work_complaints(user):
+        return False
     if is_supervisor(user):
         return True
     staff = staff_of(user)
@@ -70,5 +98,7 @@ def can_decide_hand_over(user: Any, hand_over: HandOver) -> bool:
 
 
 def can_revisit(user: Any, order: WorkOrder) -> bool:
-    staff = staff_of(user)
-    return can_act_as_owner(user, order) or (staff is not None and staff.role in REVISIT_ROLES)
+    """The owner side records the revisit; so do roles that revisit any order in scope."""
+    if not can_work_complaints(user):
+        return False
+    return has_authority(user, REVISIT) or can_act_as_owner(user, order)

@@ -25,9 +25,10 @@ from wanliu.complaints.models import (
     Survey,
     WorkOrder,
 )
-from wanliu.complaints.permissions import staff_of
+from wanliu.complaints.permissions import WORK, staff_of
 from wanliu.complaints.services import notices
 from wanliu.complaints.services.search import work_order_search
+from wanliu.org.models import OrgUnit, Staff
 from wanliu.org.scoping import scope_for
 
 _VARIABLE = re.compile(r"\{\{\s*(\w+)\s*\}\}")
@@ -132,6 +133,20 @@ def work_order_list(
         orders = work_order_search(orders, q)
     orders = orders.select_related("customer", "category", "owner_unit", "owner_staff")
     return _overdue_first(orders, now)
+
+
+def complaint_workers_under(unit: OrgUnit) -> QuerySet[Staff]:
+    """Staff of the unit's subtree whose role works complaints (an order's assignees)."""
+    app_label, codename = WORK.split(".")
+    works = Q(user__is_superuser=True) | Q(
+        user__groups__permissions__content_type__app_label=app_label,
+        user__groups__permissions__codename=codename,
+    )
+    return (
+        Staff.objects.filter(works, unit__path__startswith=unit.path, user__is_active=True)
+        .select_related("unit")
+        .distinct()
+    )
 
 
 def task_get_for(user: Any, task_id: int) -> InternalTask:

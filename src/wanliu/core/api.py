@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
@@ -13,6 +14,7 @@ from wanliu.core.services import (
     login_failure_record,
     login_is_throttled,
     login_success_record,
+    login_throttle_message,
 )
 
 router = Router(tags=["auth"])
@@ -44,10 +46,10 @@ def token_create(request: HttpRequest, payload: TokenRequest) -> TokenResponse:
     """
     address = client_address_of(request)
     if login_is_throttled(username=payload.username, client_address=address):
-        raise HttpError(429, "too many failed logins: wait 15 minutes and try again")
+        raise HttpError(429, login_throttle_message())
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None:
         login_failure_record(username=payload.username, client_address=address)
-        raise HttpError(401, "wrong username or password")
+        raise HttpError(401, _("Wrong username or password."))
     login_success_record(username=payload.username)
     return TokenResponse(token=api_token_issue(user=user))

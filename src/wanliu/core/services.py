@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -12,6 +13,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from wanliu.core.models import ApiToken, AuditEvent, LoginAttempt
 
@@ -79,6 +81,17 @@ def login_is_throttled(*, username: str, client_address: str) -> bool:
         recent.filter(username=username.lower()).count() >= limit
         or recent.filter(client_address=client_address).count() >= limit * 4
     )
+
+
+def login_throttle_message() -> str:
+    """What a throttled login is told, in the request's language, with the real window
+    (``WANLIU_LOGIN_WINDOW_SECONDS``, in whole minutes rounded up)."""
+    minutes = max(1, math.ceil(settings.WANLIU_LOGIN_WINDOW_SECONDS / 60))
+    return ngettext(
+        "Too many failed logins. Wait %(minutes)d minute and try again.",
+        "Too many failed logins. Wait %(minutes)d minutes and try again.",
+        minutes,
+    ) % {"minutes": minutes}
 
 
 def login_failure_record(*, username: str, client_address: str) -> None:

@@ -18,6 +18,7 @@ from wanliu.core.services import (
     login_failure_record,
     login_is_throttled,
     login_success_record,
+    login_throttle_message,
 )
 from wanliu.org.services import staff_language_set
 
@@ -41,7 +42,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         password = request.POST.get("password", "")
         address = client_address_of(request)
         if login_is_throttled(username=username, client_address=address):
-            error = _("Too many failed logins. Wait 15 minutes and try again.")
+            error = login_throttle_message()
             status = 429
         else:
             user = authenticate(request, username=username, password=password)

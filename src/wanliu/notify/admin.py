@@ -67,11 +67,12 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         "subject",
         "status",
         "urgent",
+        "transactional",
         "attempts",
         "next_attempt_at",
         "sent_at",
     ]
-    list_filter = ["status", "channel", "urgent", "delivery_assumed"]
+    list_filter = ["status", "channel", "urgent", "transactional", "delivery_assumed"]
     search_fields = ["recipient", "subject", "idempotency_key"]
     date_hierarchy = "created_at"
     inlines = [DeliveryAttemptInline]

@@ -46,6 +46,14 @@ class OutboxMessage(models.Model):
     body = models.TextField(_("body"))
     idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
     urgent = models.BooleanField(_("urgent"), default=False)
+    transactional = models.BooleanField(
+        _("service notice"),
+        default=False,
+        help_text=_(
+            "About the customer's own case (a complaint's deadline, progress, result, "
+            "survey): sent even to customers who opted out of marketing; quiet hours apply."
+        ),
+    )
     customer = models.ForeignKey(
         Customer,
         verbose_name=_("customer"),
@@ -172,7 +180,8 @@ class MessageTemplate(models.Model):
 class NoticePolicy(models.Model):
     """Contact policy and retry policy for notices (通知策略); the first row is in force.
 
-    Quiet hours and opt-out apply to non-urgent notices to people (e-mail and SMS).
+    Quiet hours apply to non-urgent notices to people (e-mail and SMS); the marketing
+    opt-out applies to those that are not service notices (``transactional``).
     """
 
     name = models.CharField(_("name"), max_length=64, default="default")

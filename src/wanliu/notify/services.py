@@ -61,15 +61,23 @@ def message_enqueue(
     related: models.Model | None = None,
     customer: Customer | None = None,
     urgent: bool = False,
+    transactional: bool = False,
     not_before: datetime | None = None,
 ) -> OutboxMessage:
     """Write one notice to the outbox, in the caller's transaction (transactional outbox).
 
     The same ``idempotency_key`` twice returns the message already written (whatever the
     other arguments). A non-urgent notice to a person (e-mail, SMS) follows the contact
-    policy: to a customer who opted out it is recorded as ``suppressed`` and never sent;
-    written in quiet hours it waits for their end (``not_before``). Urgent notices go
-    always.
+    policy, which depends on its purpose:
+
+    - ``transactional=True``: a service notice about the customer's own case (a
+      complaint's committed deadline, progress, result, survey). It is sent even to a
+      customer who opted out of marketing; written in quiet hours it waits for their end.
+    - ``transactional=False`` (the default): marketing or other optional contact. To a
+      customer who opted out it is recorded as ``suppressed`` and never sent; written in
+      quiet hours it waits for their end (``not_before``).
+
+    Urgent notices go always, whatever the hour and the opt-out.
     """
     if not transaction.get_connection().in_atomic_block:
         raise OutboxOutsideTransaction(
@@ -98,9 +106,10 @@ def message_enqueue(
     suppressed_at = None
     due = max(not_before, now) if not_before is not None else now
     contact_policy_applies = not urgent and channel in PERSON_CHANNELS
-    if contact_policy_applies and customer is not None and customer.marketing_opt_out:
+    opted_out = customer is not None and customer.marketing_opt_out
+    if contact_policy_applies and not transactional and opted_out:
         status = OutboxMessage.Status.SUPPRESSED
-        status_reason = "customer opted out of non-urgent contact"
+        status_reason = "customer opted out of marketing contact"
         suppressed_at = now
     elif contact_policy_applies:
         after_quiet_hours = policy.quiet_hours_over(due)
@@ -118,6 +127,7 @@ def message_enqueue(
                 body=body,
                 idempotency_key=idempotency_key,
                 urgent=urgent,
+                transactional=transactional,
                 customer=customer,
                 related_type=(
                     ContentType.objects.get_for_model(related) if related is not None else None
@@ -140,6 +150,7 @@ def message_enqueue(
             "channel": channel,
             "status": status,
             "urgent": urgent,
+            "transactional": transactional,
             "idempotency_key": idempotency_key,
             "next_attempt_at": due.isoformat(),
         },

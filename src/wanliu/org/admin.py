@@ -1,6 +1,25 @@
+"""The organisation in the admin. Saving goes through ``wanliu.org.services``: a moved unit
+takes its subtree's paths with it, a new role changes the login's group, and every change
+writes an audit row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
 from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from wanliu.org.models import OrgUnit, Region, Staff, Store
+from wanliu.org.services import (
+    org_unit_create,
+    org_unit_move,
+    org_unit_update,
+    staff_profile_create,
+    staff_role_problem,
+    staff_update,
+)
 
 
 @admin.register(Region)
@@ -9,18 +28,47 @@ class RegionAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
 
 
+class OrgUnitForm(forms.ModelForm):
+    class Meta:
+        model = OrgUnit
+        fields = ["name", "kind", "parent", "region"]
+
+    def clean_parent(self) -> OrgUnit | None:
+        parent: OrgUnit | None = self.cleaned_data.get("parent")
+        unit = self.instance
+        if parent is not None and unit.pk is not None and parent.path.startswith(unit.path):
+            raise forms.ValidationError(
+                _("A unit cannot move under itself or one of its own units.")
+            )
+        return parent
+
+
 @admin.register(OrgUnit)
 class OrgUnitAdmin(admin.ModelAdmin):
+    form = OrgUnitForm
     list_display = ["name", "kind", "parent", "region", "path"]
     list_filter = ["kind", "region"]
     search_fields = ["name"]
 
-    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
-        super().save_model(request, obj, form, change)
-        path = f"{obj.parent.path if obj.parent else '/'}{obj.pk}/"
-        if obj.path != path:
-            obj.path = path
-            obj.save(update_fields=["path"])
+    def save_model(self, request: HttpRequest, obj: OrgUnit, form: Any, change: bool) -> None:
+        if not change:
+            created = org_unit_create(
+                name=obj.name,
+                kind=obj.kind,
+                region=obj.region,
+                parent=obj.parent,
+                actor=request.user,
+            )
+            obj.pk, obj.path = created.pk, created.path
+            obj._state.adding = False
+            return
+        unit = OrgUnit.objects.get(pk=obj.pk)
+        org_unit_update(
+            unit=unit, name=obj.name, kind=obj.kind, region=obj.region, actor=request.user
+        )
+        if unit.parent_id != obj.parent_id:
+            unit = org_unit_move(unit=unit, parent=obj.parent, actor=request.user)
+        obj.path = unit.path
 
 
 @admin.register(Store)
@@ -30,9 +78,54 @@ class StoreAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
 
 
+class StaffForm(forms.ModelForm):
+    class Meta:
+        model = Staff
+        fields = ["user", "employee_no", "name", "role", "unit", "store", "language"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        role = cleaned.get("role")  # an unknown role is already an error of the field
+        if role:
+            problem = staff_role_problem(role=role, store=cleaned.get("store"))
+            if problem:
+                self.add_error("store", problem)
+        return cleaned
+
+
 @admin.register(Staff)
 class StaffAdmin(admin.ModelAdmin):
+    form = StaffForm
     list_display = ["employee_no", "name", "role", "unit", "store", "language"]
     list_filter = ["role"]
     search_fields = ["employee_no", "name", "user__username"]
     raw_id_fields = ["user", "unit", "store"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Staff | None = None) -> list[str]:
+        return ["user"] if obj is not None else []  # a profile keeps its login
+
+    def save_model(self, request: HttpRequest, obj: Staff, form: Any, change: bool) -> None:
+        if not change:
+            created = staff_profile_create(
+                user=obj.user,
+                name=obj.name,
+                role=obj.role,
+                unit=obj.unit,
+                employee_no=obj.employee_no,
+                store=obj.store,
+                language=obj.language,
+                actor=request.user,
+            )
+            obj.pk = created.pk
+            obj._state.adding = False
+            return
+        staff_update(
+            staff=Staff.objects.select_related("user").get(pk=obj.pk),
+            role=obj.role,
+            name=obj.name,
+            employee_no=obj.employee_no,
+            unit=obj.unit,
+            store=obj.store,
+            language=obj.language,
+            actor=request.user,
+        )

@@ -15,10 +15,16 @@ _GRANT_1 = "retention.grant_level1_offer"
 _APPROVE_2 = "retention.approve_level2_offer"
 _SUPERVISE = "retention.supervise_retention"
 _PUBLISH = "retention.publish_retentioncase"
+_CAMPAIGNS = "scoring.manage_campaign"
+_OUTREACH = "scoring.work_outreach"
+# Complaints: take and work orders; revisit any order in scope; act on every order.
+_COMPLAINTS = "complaints.work_workorder"
+_REVISIT = "complaints.revisit_workorder"
+_COMPLAINTS_SUPERVISE = "complaints.supervise_workorder"
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.CLERK: ["customers.view_customer", _WORK, _COMPLETE, _GRANT_1],
-    Role.GRID_LEAD: ["customers.view_customer", _WORK, _GRANT_1],
+    Role.CLERK: ["customers.view_customer", _WORK, _COMPLETE, _GRANT_1, _COMPLAINTS],
+    Role.GRID_LEAD: ["customers.view_customer", _WORK, _GRANT_1, _OUTREACH, _COMPLAINTS],
     Role.BRANCH_MANAGER: [
         "customers.view_customer",
         _WORK,
@@ -26,15 +32,27 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         _APPROVE_2,
         _SUPERVISE,
         _PUBLISH,
+        _OUTREACH,
+        _COMPLAINTS,
     ],
-    Role.HOTLINE_AGENT: ["customers.view_customer", _WORK, _GRANT_1],
+    Role.HOTLINE_AGENT: [
+        "customers.view_customer",
+        _WORK,
+        _GRANT_1,
+        _OUTREACH,
+        _COMPLAINTS,
+        _REVISIT,
+    ],
     Role.SERVICE_SUPERVISOR: [
         "customers.view_customer",
         "customers.view_national_id",
         _SUPERVISE,
         _PUBLISH,
+        _COMPLAINTS,
+        _REVISIT,
+        _COMPLAINTS_SUPERVISE,
     ],
-    Role.ANALYST: ["customers.view_customer", _SUPERVISE],
+    Role.ANALYST: ["customers.view_customer", _SUPERVISE, _CAMPAIGNS],
     Role.WORKFORCE_PLANNER: [],
     Role.ADMIN: [
         "customers.view_customer",
@@ -45,6 +63,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         _APPROVE_2,
         _SUPERVISE,
         _PUBLISH,
+        _CAMPAIGNS,
+        _OUTREACH,
+        _COMPLAINTS,
+        _REVISIT,
+        _COMPLAINTS_SUPERVISE,
     ],
 }
 

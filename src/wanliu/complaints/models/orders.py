@@ -177,6 +177,13 @@ class WorkOrder(models.Model):
             models.Index(fields=["customer", "category", "received_at"]),
             models.Index(fields=["status", "progress_due_at"]),
         ]
+        # Granted to roles by wanliu.org.roles.ROLE_PERMISSIONS; checked only in
+        # wanliu.complaints.permissions.
+        permissions = [
+            ("work_workorder", "Can take and work on complaints (work orders)"),
+            ("revisit_workorder", "Can record the revisit of any complaint in scope"),
+            ("supervise_workorder", "Can act on every complaint in scope (service department)"),
+        ]
 
     def __str__(self) -> str:
         return self.order_no or f"#{self.pk}"

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wanliu.complaints.models import InternalTask, OrderMessage, WorkOrder
+from wanliu.complaints.permissions import can_work_complaints
 from wanliu.complaints.services import notices, search
 from wanliu.complaints.services.errors import ComplaintError, ConflictError
 from wanliu.core.services import audit_record
@@ -40,6 +41,10 @@ def internal_task_dispatch(
         raise ComplaintError(_("The task's due time must be in the future."))
     if assignee_staff is not None and not assignee_staff.unit.path.startswith(assignee_unit.path):
         raise ComplaintError(_("The assignee does not work in the assigned unit."))
+    if assignee_staff is not None and not can_work_complaints(assignee_staff.user):
+        raise ComplaintError(
+            _("%(name)s's role does not work complaints.") % {"name": assignee_staff.name}
+        )
     task = InternalTask.objects.create(
         order=order,
         assignee_unit=assignee_unit,

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wanliu.complaints.models import HandOver, WorkOrder
-from wanliu.complaints.permissions import staff_of
+from wanliu.complaints.permissions import can_work_complaints, staff_of
 from wanliu.complaints.services.errors import ComplaintError, ConflictError
 from wanliu.core.services import audit_record
 from wanliu.org.models import OrgUnit, Role, Staff, Store
@@ -35,6 +35,10 @@ def hand_over_request(
         raise ComplaintError(_("The store is not in the receiving unit."))
     if to_staff is not None and not to_staff.unit.path.startswith(to_unit.path):
         raise ComplaintError(_("The receiver does not work in the receiving unit."))
+    if to_staff is not None and not can_work_complaints(to_staff.user):
+        raise ComplaintError(
+            _("%(name)s's role does not work complaints.") % {"name": to_staff.name}
+        )
     if to_unit.pk == order.owner_unit_id and to_store is None and to_staff is None:
         raise ComplaintError(_("The order is already owned by this unit."))
     staff = staff_of(actor)

@@ -74,7 +74,10 @@ def customer_notice(
 ) -> int:
     """Enqueue one template notice per customer channel; returns how many were written.
 
-    ``milestone`` makes the idempotency key: the same milestone is never sent twice.
+    ``milestone`` makes the idempotency key: the same milestone is never sent twice. The
+    notices are about the customer's own complaint, so they are service notices
+    (``transactional``): a customer who opted out of marketing still gets them, and quiet
+    hours still hold them back (unless ``urgent``).
     """
     language = order.notice_language
     context = order_context(order, language) | (extra or {})
@@ -92,6 +95,7 @@ def customer_notice(
             related=order,
             customer=order.customer,
             urgent=urgent,
+            transactional=True,
         )
         written += 1
     return written

@@ -7,7 +7,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import transaction
@@ -27,7 +27,7 @@ from wanliu.complaints.models import (
     Status,
     WorkOrder,
 )
-from wanliu.complaints.permissions import staff_of
+from wanliu.complaints.permissions import can_work_complaints, staff_of
 from wanliu.complaints.services import notices, search, sla
 from wanliu.complaints.services.errors import ComplaintError, ConflictError
 from wanliu.complaints.services.workflow import progress_notice_record, work_order_transition
@@ -73,12 +73,15 @@ def work_order_create(
 
     Repeat complaints (same customer and category within the configured window) go up
     one priority step; regulator appeals go to urgent and carry the statutory limit.
-    The customer is told the committed deadline.
+    The customer is told the committed deadline. Only roles that work complaints take
+    them (``PermissionDenied`` otherwise).
     """
     now = now or timezone.now()
     staff = staff_of(actor)
     if staff is None:
         raise ComplaintError(_("Only staff take complaints: this login has no staff profile."))
+    if not can_work_complaints(actor):
+        raise PermissionDenied(_("Your role does not take complaints."))
     if channel not in Channel.values:
         raise ComplaintError(_("Unknown channel %(value)s.") % {"value": channel})
     if priority not in Priority.values:
@@ -184,6 +187,8 @@ def work_order_assign(*, order: WorkOrder, staff: Staff, actor: Any) -> WorkOrde
         raise ComplaintError(
             _("Assign within the owner unit; to move the order elsewhere, request a hand-over.")
         )
+    if not can_work_complaints(staff.user):
+        raise ComplaintError(_("%(name)s's role does not work complaints.") % {"name": staff.name})
     before = order.owner_staff_id
     order.owner_staff = staff
     order.save(update_fields=["owner_staff"])

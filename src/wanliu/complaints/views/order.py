@@ -31,6 +31,8 @@ from wanliu.complaints.permissions import (
     can_act_as_owner,
     can_decide_hand_over,
     can_revisit,
+    can_take_complaint,
+    can_work_complaints,
     can_work_task,
     staff_of,
 )
@@ -47,6 +49,8 @@ CALLER_RESULTS = 20
 
 def _owner_order(request: HttpRequest, order_id: int) -> WorkOrder:
     order = selectors.work_order_get_for(request.user, order_id)
+    if not can_work_complaints(request.user):
+        raise PermissionDenied(_("Your role does not work complaints: you may read them only."))
     if not can_act_as_owner(request.user, order):
         raise PermissionDenied(_("Only the owner unit of this order may do this."))
     return order
@@ -99,11 +103,7 @@ def order_page(request: HttpRequest, order_id: int) -> HttpResponse:
             "units": OrgUnit.objects.select_related("region").order_by("path")
             if owner_side
             else [],
-            "colleagues": Staff.objects.filter(
-                unit__path__startswith=order.owner_unit.path
-            ).select_related("unit")
-            if owner_side
-            else [],
+            "colleagues": selectors.complaint_workers_under(order.owner_unit) if owner_side else [],
             "canned": selectors.canned_replies_for(order=order, actor=request.user)
             if owner_side
             else [],
@@ -127,6 +127,8 @@ def order_caller(request: HttpRequest) -> HttpResponse:
     sees at once that a roaming caller belongs to another region's centre, and still
     registers the complaint here: the taking centre owns it.
     """
+    if not can_take_complaint(request.user):
+        raise PermissionDenied(_("Your role does not take complaints."))
     q = request.GET.get("q", "").strip()
     customers = list(customer_list(user=request.user, q=q)[:CALLER_RESULTS]) if q else []
     lines: dict[int, list[Line]] = {}
@@ -148,6 +150,8 @@ def order_caller(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def order_new(request: HttpRequest) -> HttpResponse:
+    if not can_take_complaint(request.user):
+        raise PermissionDenied(_("Your role does not take complaints."))
     customer_id = request.GET.get("customer") or request.POST.get("customer")
     if not (customer_id or "").isdigit():
         raise Http404("choose a customer first")

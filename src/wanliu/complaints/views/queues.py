@@ -11,8 +11,9 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from wanliu.complaints import selectors
+from wanliu.complaints.checks import EDIT_PERMISSION, calendars_missing_holidays
 from wanliu.complaints.models import InternalTask, Status
-from wanliu.complaints.permissions import staff_of
+from wanliu.complaints.permissions import can_take_complaint, staff_of
 from wanliu.complaints.presenters import order_item, task_item
 
 QUEUES = ("mine", "team", "tasks", "all")
@@ -57,6 +58,11 @@ def queue(request: HttpRequest) -> HttpResponse:
             .order_by("due_at")[:50]
         ]
     context |= {
+        "can_take": can_take_complaint(request.user),
+        # whoever may edit calendars is told when one in use lacks a year's holidays
+        "calendar_warnings": [m.message for m in calendars_missing_holidays()]
+        if request.user.has_perm(EDIT_PERMISSION)
+        else [],
         "tasks": tasks,
         "hand_overs": selectors.hand_overs_waiting_for(request.user)[:50],
         "revisits": selectors.revisits_due(user=request.user)[:50],
