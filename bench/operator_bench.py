@@ -8,8 +8,8 @@ generated there once (``wanliu generate --seed 7 --as-of 2025-07-15``, 12 months
 Quality: features as of the last ``--train-months`` months before the newest one, stacked,
 are the training table; the newest month (2025-06, who cancelled in June) is held out. For
 
-- ``default``: what ``wanliu churn train-operator`` trains (model choice by repeated CV,
-  calibrated, no family totals, monthly risk bands);
+- ``default``: what ``wanliu churn train-operator`` trains (model choice by cross-validation
+  leaving one month out, calibrated, no family totals, monthly risk bands);
 - ``logistic``: a well-regularised logistic regression (L2, C=0.1, scaled, one-hot);
 - ``lightgbm_default``: LightGBM with its stock settings (100 trees, 31 leaves);
 
@@ -117,7 +117,7 @@ def quality(args: argparse.Namespace) -> dict[str, Any]:
         operator_extract(tables, progress=True)
         newest = last_month(tables)
         months = [month_add(newest, -k) for k in range(args.train_months, 0, -1)]
-        train = training_table(tables, months=months, progress=True).drop_columns(["as_of"])
+        train = training_table(tables, months=months, progress=True)
         train_path = Path(folder) / "train.parquet"
         pq.write_table(train, train_path)
         test_path = Path(folder) / "test.parquet"
@@ -134,6 +134,7 @@ def quality(args: argparse.Namespace) -> dict[str, Any]:
                 target="churned",
                 positive="1",
                 id_column="line_id",
+                period_column="as_of",
                 seed=0,
                 family_sums=False,
                 band_cuts=OPERATOR_BAND_CUTS,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -342,3 +343,75 @@ def test_scoring_a_table_missing_features(trained, roots, tmp_path):
             stdout=io.StringIO(),
             stderr=io.StringIO(),
         )
+
+
+def test_folds_keep_each_repeated_id_in_one_fold():
+    # given rows of 300 lines seen in three months each (the operator's stacked months)
+    from wanliu.scoring.engine.training import _folds
+
+    rng = np.random.default_rng(0)
+    groups = np.repeat(np.arange(300), 3)
+    target = (rng.random(groups.size) < 0.2).astype(np.int64)
+    # when folds are made with the ids as groups
+    folds = _folds(target, 0, 3, 2, groups)
+    # then no id is both trained on and validated in the same fold, every row is validated
+    # once per repeat, and each validation fold holds both classes
+    assert len(folds) == 6
+    for train, test in folds:
+        assert not set(groups[train]) & set(groups[test])
+        assert 0 < target[test].sum() < len(test)
+    for repeat in range(2):
+        seen = np.concatenate([test for _, test in folds[repeat * 3 : repeat * 3 + 3]])
+        assert sorted(seen.tolist()) == list(range(groups.size))
+
+
+def test_a_period_column_makes_folds_that_leave_one_period_out(tmp_path, roots):
+    # given the same 300 customers in three months, the month stacked as a column
+    rows = []
+    for month in ("2026-01", "2026-02", "2026-03"):
+        for row in churn_rows(300, seed=int(month[-1])):
+            rows.append(dict(row, month=month))
+    table = write_csv(tmp_path / "stacked.csv", rows)
+    # when trained with the month as the period column
+    result = run_json(
+        "churn",
+        "train",
+        "--table",
+        str(table),
+        "--target",
+        "churned",
+        "--id",
+        "customer_id",
+        "--period",
+        "month",
+        "--model",
+        "by_period",
+        "--algorithm",
+        "logistic",
+        "--json",
+    )
+    # then each fold leaves one month out, and the month is not a feature
+    manifest = json.loads((roots / "by_period" / "manifest.json").read_text())
+    assert manifest["training_options"]["period_column"] == "month"
+    assert manifest["training_options"]["folds"] == 3
+    assert "month" not in result["features"]
+    assert any(note["action"] == "period folds" for note in manifest["notes"])
+    # and the folds themselves: every month validated once, never trained on in its fold
+    from wanliu.scoring.engine.training import _period_folds
+
+    periods = np.asarray([r["month"] for r in rows], dtype=object)
+    target = np.asarray([r["churned"] == "Yes" for r in rows], dtype=np.int64)
+    folds = _period_folds(target, periods, column="month")
+    assert [sorted(set(periods[test])) for _, test in folds] == [
+        ["2026-01"],
+        ["2026-02"],
+        ["2026-03"],
+    ]
+    assert all(not set(periods[train]) & set(periods[test]) for train, test in folds)
+
+
+def test_a_period_column_needs_two_periods(tables, roots):
+    message = _train_error(tables["train"], "--target", "churned", "--period", "country")
+    assert "one value only" in message
+    message = _train_error(tables["train"], "--target", "churned", "--period", "quarter")
+    assert "'quarter' is not in the table" in message

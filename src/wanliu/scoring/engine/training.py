@@ -7,6 +7,11 @@ Candidates (all well regularised):
   each), L2 on leaf values, column subsampling, smoothed categorical splits, and the number
   of trees chosen by early stopping on the mean cross-validated log loss.
 
+Folds: repeated stratified folds; when the id column repeats (one customer in several rows)
+each id's rows stay in one fold; with a period column (a table stacking months) each fold
+leaves one period out, which is how the model is used: on a month it was not trained on
+(early stopping then picks the number of trees that carries over to a new month).
+
 ``auto`` picks the candidate with the best mean cross-validated ROC AUC. The probabilities
 are then calibrated on the out-of-fold raw scores, by Platt scaling (``sigmoid``) or
 isotonic regression, whichever gives the lower Brier score on rows it was not fitted on.
@@ -170,9 +175,16 @@ def target_resolve(
 
 
 def _folds(
-    target: np.ndarray, seed: int, splits: int, repeats: int
+    target: np.ndarray,
+    seed: int,
+    splits: int,
+    repeats: int,
+    groups: np.ndarray | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    from sklearn.model_selection import RepeatedStratifiedKFold
+    """Repeated stratified folds; with ``groups`` (ids that repeat, e.g. one line seen in
+    several months) every group's rows stay in one fold, so no fold is validated on rows
+    of an id it was trained on."""
+    from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedGroupKFold
 
     minority = int(min(target.sum(), len(target) - target.sum()))
     if minority < 2:
@@ -180,8 +192,53 @@ def _folds(
             f"only {minority} row(s) of the rarer class: too few to cross-validate (need 2 or more)"
         )
     splits = min(splits, minority)
-    splitter = RepeatedStratifiedKFold(n_splits=splits, n_repeats=repeats, random_state=seed)
-    return list(splitter.split(np.zeros(len(target)), target))
+    rows = np.zeros(len(target))
+    if groups is None:
+        splitter = RepeatedStratifiedKFold(n_splits=splits, n_repeats=repeats, random_state=seed)
+        return list(splitter.split(rows, target))
+    folds: list[tuple[np.ndarray, np.ndarray]] = []
+    for repeat in range(repeats):
+        grouped = StratifiedGroupKFold(n_splits=splits, shuffle=True, random_state=seed + repeat)
+        folds.extend(grouped.split(rows, target, groups))
+    return folds
+
+
+def _period_folds(
+    target: np.ndarray, periods: np.ndarray, *, column: str
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Leave one period out: each fold validates on one period, trained on the others.
+
+    For a table that stacks the same customers over several periods (e.g. months), this is
+    what the model will face: scoring a period it was not trained on."""
+    names = sorted(set(periods.tolist()))
+    if len(names) < 2:
+        raise TableError(
+            f"--period column {column!r} has one value only: leaving one period out needs two "
+            "or more"
+        )
+    folds = []
+    for name in names:
+        test = np.flatnonzero(periods == name)
+        train = np.flatnonzero(periods != name)
+        positives = int(target[test].sum())
+        if positives == 0 or positives == len(test):
+            raise TableError(
+                f"period {name!r} of column {column!r} has only one class: each period needs "
+                "churners and stayers"
+            )
+        folds.append((train, test))
+    return folds
+
+
+def _repeated_ids(table: pa.Table, id_column: str | None) -> np.ndarray | None:
+    """The id column as group labels when some id has more than one row, else None."""
+    if id_column is None:
+        return None
+    column = table.column(id_column)
+    if pc.count_distinct(column).as_py() == table.num_rows:
+        return None
+    codes = pc.dictionary_encode(column.combine_chunks()).indices
+    return np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def logistic_fit(
@@ -448,6 +505,7 @@ def churn_model_train(
     target: str,
     positive: str | None = None,
     id_column: str | None = None,
+    period_column: str | None = None,
     seed: int = 0,
     algorithm: str = "auto",
     calibration: str = "auto",
@@ -477,6 +535,11 @@ def churn_model_train(
         raise TableError(f"id column {id_column!r} is not in the table")
     if id_column == target:
         raise TableError("the id column cannot be the target")
+    if period_column is not None:
+        if period_column not in table.column_names:
+            raise TableError(f"period column {period_column!r} is not in the table")
+        if period_column in (target, id_column):
+            raise TableError("the period column must differ from the target and the id column")
     fingerprint = table_fingerprint(table_path, table)
     labels, present, positive_label = target_resolve(
         table.column(target), name=target, positive=positive
@@ -491,6 +554,7 @@ def churn_model_train(
     bar = tqdm(total=len(candidates) + 3, desc="churn train", file=sys.stderr, disable=not progress)
     bar.set_postfix_str("columns")
     exclude = {target} | ({id_column} if id_column else set())
+    exclude |= {period_column} if period_column else set()
     preprocessor, column_notes = features_infer(
         table,
         target=labels,
@@ -507,7 +571,26 @@ def churn_model_train(
         )
     matrix = preprocessor.matrix(table)
     bar.update(1)
-    fold_list = _folds(labels, seed, folds, repeats)
+    if period_column is not None:
+        periods = np.asarray(
+            table.column(period_column).cast(pa.string()).to_pylist(), dtype=object
+        )
+        fold_list = _period_folds(labels, periods, column=period_column)
+        repeats = 1
+        notes.append(
+            Note(period_column, "period folds", "each fold validates on one period left out")
+        )
+    else:
+        groups = _repeated_ids(table, id_column)
+        if groups is not None:
+            notes.append(
+                Note(
+                    id_column or "",
+                    "grouped folds",
+                    "ids repeat: each id's rows are kept in one cross-validation fold",
+                )
+            )
+        fold_list = _folds(labels, seed, folds, repeats, groups)
     results: list[CandidateResult] = []
     for candidate in candidates:
         bar.set_postfix_str(candidate.name)
@@ -571,5 +654,6 @@ def churn_model_train(
             "family_sums": family_sums,
             "folds": len(fold_list) // repeats,
             "repeats": repeats,
+            "period_column": period_column,
         },
     )

@@ -58,12 +58,15 @@ def operator_train(
         as_ofs = [month_add(last_train, -k) for k in reversed(range(months))]
         table = training_table(tables, months=as_ofs, progress=progress)
         train_path = Path(folder) / "train.parquet"
-        pq.write_table(table.drop_columns(["as_of"]), train_path)
+        pq.write_table(table, train_path)
         result = churn_model_train(
             table_path=train_path,
             target="churned",
             positive="1",
             id_column="line_id",
+            # validate on a month left out, as the model will be used (one month is too
+            # few to leave one out: then folds keep each line's rows together)
+            period_column="as_of" if months >= 2 else None,
             seed=seed,
             algorithm=algorithm,
             threads=threads,

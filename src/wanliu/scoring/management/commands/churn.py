@@ -66,6 +66,13 @@ class Command(BaseCommand):
         train.add_argument(
             "--id", dest="id_column", default=None, help="id column (else row number)"
         )
+        train.add_argument(
+            "--period",
+            dest="period_column",
+            default=None,
+            help="period column (e.g. month) of a table that stacks periods: each "
+            "cross-validation fold leaves one period out; not a feature",
+        )
         train.add_argument("--model", required=True, help="artefact folder to write")
         train.add_argument("--seed", type=int, default=0)
         train.add_argument("--algorithm", choices=ALGORITHMS, default="auto")
@@ -178,6 +185,7 @@ class Command(BaseCommand):
             target=options["target"],
             positive=options["positive"],
             id_column=options["id_column"],
+            period_column=options["period_column"],
             seed=options["seed"],
             algorithm=options["algorithm"],
             calibration=options["calibration"],
@@ -319,8 +327,7 @@ class Command(BaseCommand):
             progress=True,
         )
         lines = [
-            _("model %(model_version)s trained on %(rows)d rows (%(first)s to %(last)s)")
-            % result
+            _("model %(model_version)s trained on %(rows)d rows (%(first)s to %(last)s)") % result
         ]
         if result.get("holdout"):
             lines.append(
