@@ -8,10 +8,8 @@ import itertools
 import numpy as np
 import pytest
 
-from tests.analytics.crafted import add_complaints, build_org, local
-from tests.factories import ContactFactory, CustomerFactory, make_staff
-from wanliu.analytics import figures
-from wanliu.analytics.review import monthly_review
+from tests.analytics.crafted import add_complaints, build_of, build_org, local, review_of
+from tests.factories import ContactFactory, CustomerFactory, OrgUnitFactory, make_staff
 from wanliu.complaints.models import ContactResolution, Revisit, SlaPolicy, Survey, WorkOrder
 from wanliu.org.models import OrgUnit, Role
 
@@ -37,23 +35,27 @@ def test_sla_attainment_overdue_and_reopened_per_target():
     org = build_org()
     policy = SlaPolicy.objects.get(name__startswith="默认")
     due = local(2026, 9, 12, 18)
-    # given 4 orders resolved in time, 3 resolved late, 2 still open past due, 1 reopened
+    # given orders received at 09:00 on Thursday 10 September: the default target answers
+    # within 120 working minutes (by 11:00) and resolves within three office days;
+    # 4 resolved in time, 3 resolved late, 2 still open past due, 1 reopened
     _orders(
         org,
         4,
         sla_policy=policy,
+        sla_calendar=policy.calendar,
+        status="closed",
         resolution_due_at=due,
         resolved_at=local(2026, 9, 11, 9),
-        first_response_due_at=local(2026, 9, 10, 11),
         first_responded_at=local(2026, 9, 10, 10),
     )
     _orders(
         org,
         3,
         sla_policy=policy,
+        sla_calendar=policy.calendar,
+        status="closed",
         resolution_due_at=due,
         resolved_at=local(2026, 9, 20, 9),
-        first_response_due_at=local(2026, 9, 10, 11),
         first_responded_at=local(2026, 9, 10, 12),
     )
     _orders(org, 2, sla_policy=policy, resolution_due_at=due, reopen_count=1)
@@ -61,7 +63,8 @@ def test_sla_attainment_overdue_and_reopened_per_target():
     _orders(org, 1, sla_policy=policy, resolution_due_at=local(2026, 10, 9, 9))
     # and one received in August, which is not September's
     _orders(org, 1, sla_policy=policy, resolution_due_at=due, received_at=local(2026, 8, 30, 9))
-    table = figures.sla_attainment(orders=figures.service_frame(), month=SEPT)
+    tables = review_of(SEPT)
+    table = tables["sla_attainment"]
     row = table[table["key"] == policy.name].iloc[0]
     assert row.orders == 10
     assert row.first_response_met == 4
@@ -69,6 +72,10 @@ def test_sla_attainment_overdue_and_reopened_per_target():
     assert row.overdue == 5
     assert row.reopened == 2
     assert row.resolution_attainment == pytest.approx(40.0)
+    assert row.first_response_attainment == pytest.approx(40.0)
+    # and the overdue and reopened orders are listed, case by case
+    assert len(tables["orders_overdue"]) == 5
+    assert len(tables["orders_reopened"]) == 2
 
 
 def test_revisit_completion_counts_revisits_due_in_the_month():
@@ -82,7 +89,7 @@ def test_revisit_completion_counts_revisits_due_in_the_month():
     ):
         Revisit.objects.create(order=order, due_at=due, owner_unit=org.grid_a, done_at=done_at)
     Revisit.objects.create(order=orders[4], due_at=local(2026, 10, 2, 9), owner_unit=org.grid_a)
-    row = figures.revisit_completion(revisits=figures.revisits_frame(), month=SEPT).iloc[0]
+    row = review_of(SEPT)["revisit_completion"].iloc[0]
     assert (row.due, row.done, row.done_on_time) == (4, 3, 2)
     assert row.on_time_rate == pytest.approx(50.0)
 
@@ -120,12 +127,11 @@ def test_csat_fcr_and_the_fitted_line_per_team():
     order = _orders(org, 1)[0]
     at = local(2026, 9, 20, 10)
     teams = [
-        OrgUnit.objects.create(
+        OrgUnitFactory(
             name=f"班组{i}",
             kind=OrgUnit.Kind.HOTLINE_CENTRE,
             region=org.city.region,
             parent=org.city,
-            path=f"/t{i}/",
         )
         for i in range(3)
     ]
@@ -139,19 +145,19 @@ def test_csat_fcr_and_the_fitted_line_per_team():
             _contact(team, "hotline" if flag else "app", "billing", flag, at)
         for score in scores:
             _survey(order, team, score, at)
-    surveys = figures.surveys_frame()
-    contacts = figures.fcr_frame()
-    csat = figures.csat_summary(surveys=surveys, month=SEPT).iloc[0]
+    review = build_of(SEPT)
+    csat = review.tables["csat"].iloc[0]
     assert csat.responses == 5
     assert csat.mean_csat == pytest.approx(19 / 5)
     assert csat.satisfied_share == pytest.approx(60.0)
-    by_channel = figures.fcr_by(contacts=contacts, month=SEPT, by="channel")
+    by_channel = review.tables["fcr_by_channel"]
     assert by_channel.set_index("key")["fcr"].to_dict() == {"app": 0.0, "hotline": 100.0}
-    table, slope, intercept = figures.fcr_vs_csat(contacts=contacts, surveys=surveys, month=SEPT)
-    assert list(table["fcr"]) == [50.0, 75.0, 100.0]
-    assert list(table["mean_csat"]) == [3.0, 4.0, 4.5]
+    table, slope, intercept = review.tables["fcr_vs_csat"], review.slope, review.intercept
+    by_team = table.set_index("name")
+    assert [by_team.loc[f"班组{i}", "fcr"] for i in range(3)] == [50.0, 75.0, 100.0]
+    assert [by_team.loc[f"班组{i}", "mean_csat"] for i in range(3)] == [3.0, 4.0, 4.5]
     naive_slope, naive_intercept = np.polyfit([50, 75, 100], [3.0, 4.0, 4.5], 1)
     assert slope == pytest.approx(naive_slope)
     assert intercept == pytest.approx(naive_intercept)
-    fit = monthly_review(month=SEPT)["fcr_csat_fit"].iloc[0]
+    fit = review.tables["fcr_csat_fit"].iloc[0]
     assert fit.slope == pytest.approx(naive_slope)

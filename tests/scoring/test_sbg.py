@@ -176,3 +176,14 @@ def test_discounted_remaining_periods_is_derl_when_the_horizon_is_long():
     short = discounted_remaining_periods(fit, survived=np.asarray([7]), discount=0.1, horizon=5)
     assert short[0] < values[1] and short[0] <= 5
     assert values[0] < values[1] < values[2]
+
+
+def test_derl_of_a_nearly_geometric_segment_is_finite_and_geometric():
+    # given a fit at the bound (everyone leaves with 1% a period), where the series fails
+    from wanliu.scoring.engine.sbg import SbgFit
+
+    fit = SbgFit(alpha=1e3, beta=99e3, log_likelihood=0.0, initial=1.0, periods=0)
+    derl = fit.derl(discount=0.01, renewals=12)
+    # then DERL is the geometric sum r / (1 - r / (1 + d)) with r = 0.99
+    r, d = 0.99, 0.01
+    assert derl == pytest.approx(r / (1 - r / (1 + d)), rel=1e-3)

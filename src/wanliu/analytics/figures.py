@@ -1,161 +1,115 @@
-"""Pure figure functions of the monthly review.
+"""Figures of the monthly review: churn, complaints, service and first-contact resolution.
 
-The needed columns are pulled from the database once per review into pandas frames
-(``lines_frame``, ``complaints_frame``); every figure is then one DuckDB SQL query over
-those frames. Each function is scoped to an organisation unit by its materialised path
-prefix (``unit_path``; ``None`` means the whole operator). Definitions: docs/analytics.md.
+Pure functions over the month's snapshot cells (``wanliu.analytics.cells``) and the desks'
+frames (``wanliu.analytics.sources``); each is DuckDB SQL over those frames. The frames are
+already within the reviewed unit subtree. Definitions: docs/analytics.md.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
+import threading
+from typing import Any
 
 import duckdb
 import pandas as pd
-from django.conf import settings
-from django.db.models import Sum
 
-from wanliu.complaints.models import ContactResolution, Revisit, Survey, WorkOrder
-from wanliu.customers.models import Bill, Line
+from wanliu.analytics.months import local_bounds, local_zone, next_month, previous_month
 
 CANCELLATION_CATEGORY = "cancellation"
 REFUSAL_CATEGORY = "cancellation-refused"
-
 CHURN_DIMENSIONS = ("total", "child_unit", "store", "plan_family", "value_tier")
 COMPLAINT_DIMENSIONS = ("category", "channel")
 
 
-def month_start(month: dt.date) -> dt.date:
-    return month.replace(day=1)
+_local = threading.local()
 
 
-def previous_month(month: dt.date) -> dt.date:
-    first = month_start(month)
-    return (first - dt.timedelta(days=1)).replace(day=1)
+def _connection() -> duckdb.DuckDBPyConnection:
+    """One in-memory DuckDB connection per thread, reused by every figure."""
+    con = getattr(_local, "con", None)
+    if con is None:
+        con = duckdb.connect()
+        _local.con = con
+    return con
 
 
-def next_month(month: dt.date) -> dt.date:
-    first = month_start(month)
-    return (first + dt.timedelta(days=32)).replace(day=1)
+def sql(query: str, params: dict[str, Any] | None = None, **frames: pd.DataFrame) -> pd.DataFrame:
+    """Run one DuckDB query over the given frames (registered under their keyword names)."""
+    con = _connection()
+    for name, frame in frames.items():
+        con.register(name, frame)
+    try:
+        return con.execute(query, params or {}).df()
+    finally:
+        for name in frames:
+            con.unregister(name)
 
 
-def parse_month(text: str) -> dt.date:
-    """``YYYY-MM`` to the first day of that month."""
-    return dt.datetime.strptime(text, "%Y-%m").date()
-
-
-def lines_frame(*, unit_path: str | None = None) -> pd.DataFrame:
-    """One row per line: dates, the customer's unit path, store, value tier and plan family."""
-    qs = Line.objects.all()
-    if unit_path:
-        qs = qs.filter(account__customer__unit__path__startswith=unit_path)
-    rows = qs.values_list(
-        "id",
-        "activated_on",
-        "cancelled_on",
-        "account__customer__unit__path",
-        "account__customer__store_id",
-        "account__customer__value_tier",
-        "subscription__plan__family",
+def utc_bounds(month: dt.date) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The month's local bounds as naive UTC timestamps (how the frames hold instants)."""
+    start, end = local_bounds(month)
+    return (
+        pd.Timestamp(start).tz_convert("UTC").tz_localize(None),
+        pd.Timestamp(end).tz_convert("UTC").tz_localize(None),
     )
-    frame = pd.DataFrame.from_records(
-        list(rows),
-        columns=[
-            "line_id",
-            "activated_on",
-            "cancelled_on",
-            "unit_path",
-            "store_id",
-            "value_tier",
-            "plan_family",
-        ],
+
+
+def local_days(instants: pd.Series) -> pd.Series:
+    """Naive UTC instants as the local calendar day (naive midnight)."""
+    return (
+        pd.to_datetime(instants)
+        .dt.tz_localize("UTC")
+        .dt.tz_convert(local_zone())
+        .dt.tz_localize(None)
+        .dt.normalize()
     )
-    for column in ("activated_on", "cancelled_on"):
-        frame[column] = pd.to_datetime(frame[column])
-    frame["plan_family"] = frame["plan_family"].fillna("none")
-    frame["store_id"] = frame["store_id"].astype("Int64")
-    return frame
 
 
-def complaints_frame(*, unit_path: str | None = None) -> pd.DataFrame:
-    """One row per work order (merged orders left out), dated by the local day it was received."""
-    qs = WorkOrder.objects.exclude(status="merged")
-    if unit_path:
-        qs = qs.filter(customer__unit__path__startswith=unit_path)
-    rows = qs.values_list(
-        "id",
-        "received_at",
-        "channel",
-        "category__code",
-        "category__parent__code",
-        "customer__unit__path",
-        "owner_store_id",
-    )
-    frame = pd.DataFrame.from_records(
-        list(rows),
-        columns=[
-            "order_id",
-            "received_at",
-            "channel",
-            "category",
-            "parent_category",
-            "unit_path",
-            "owner_store_id",
-        ],
-    )
-    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-    received = pd.to_datetime(frame["received_at"], utc=True)
-    frame["received_on"] = received.dt.tz_convert(tz).dt.tz_localize(None).dt.normalize()
-    frame = frame.drop(columns=["received_at"])
-    frame["parent_category"] = frame["parent_category"].fillna("")
-    return frame
+# --- churn ---------------------------------------------------------------------------------
 
 
-def _child_unit_expr(unit_path: str | None) -> str:
+def child_unit_expr(unit_path: str | None, column: str = "unit_path") -> str:
     """SQL giving the path of the unit directly under the scope root (or the root itself)."""
     root = unit_path or "/"
     n = len(root)
-    # the next path segment after the root, e.g. root "/1/" and "/1/4/9/" -> "/1/4/"
     return (
-        f"CASE WHEN length(unit_path) <= {n} THEN unit_path "
-        f"ELSE substr(unit_path, 1, {n} + strpos(substr(unit_path, {n + 1}), '/')) END"
+        f"CASE WHEN length({column}) <= {n} THEN {column} "
+        f"ELSE substr({column}, 1, {n} + strpos(substr({column}, {n + 1}), '/')) END"
     )
 
 
 def churn_rates(
-    *, lines: pd.DataFrame, month: dt.date, by: str = "total", unit_path: str | None = None
+    *, now: pd.DataFrame, before: pd.DataFrame, by: str = "total", unit_path: str | None = None
 ) -> pd.DataFrame:
-    """Monthly churn rate and its month-over-month change, grouped by ``by``.
+    """Monthly churn rate and its month-over-month change, grouped by ``by``, from the churn
+    cells of the month (``now``) and of the month before (``before``).
 
     Columns: key, active_at_start, disconnected, churn_rate, prev_active_at_start,
     prev_disconnected, prev_churn_rate, mom_change (relative, in percent).
     """
     if by not in CHURN_DIMENSIONS:
         raise ValueError(f"unknown churn dimension {by!r}")
-    start = month_start(month)
-    end = next_month(start)
-    prev = previous_month(start)
     key = {
         "total": "'total'",
-        "child_unit": _child_unit_expr(unit_path),
+        "child_unit": child_unit_expr(unit_path),
         "store": "CAST(store_id AS VARCHAR)",
         "plan_family": "plan_family",
         "value_tier": "value_tier",
     }[by]
-    sql = f"""
+    both = pd.concat(
+        [now.assign(period="now"), before.assign(period="prev")], ignore_index=True
+    ).astype({"store_id": "Int64"})
+    return sql(
+        f"""
         WITH counted AS (
             SELECT {key} AS key,
-                count(*) FILTER (WHERE activated_on < $start
-                    AND (cancelled_on IS NULL OR cancelled_on >= $start)) AS active_at_start,
-                count(*) FILTER (WHERE cancelled_on >= $start AND cancelled_on < $end)
-                    AS disconnected,
-                count(*) FILTER (WHERE activated_on < $prev
-                    AND (cancelled_on IS NULL OR cancelled_on >= $prev)) AS prev_active_at_start,
-                count(*) FILTER (WHERE cancelled_on >= $prev AND cancelled_on < $start)
-                    AS prev_disconnected
-            FROM lines
-            GROUP BY 1
+                coalesce(sum(active_at_start) FILTER (WHERE period = 'now'), 0) AS active_at_start,
+                coalesce(sum(disconnected) FILTER (WHERE period = 'now'), 0) AS disconnected,
+                coalesce(sum(active_at_start) FILTER (WHERE period = 'prev'), 0)
+                    AS prev_active_at_start,
+                coalesce(sum(disconnected) FILTER (WHERE period = 'prev'), 0) AS prev_disconnected
+            FROM cells GROUP BY 1
         ), rated AS (
             SELECT *,
                 CASE WHEN active_at_start > 0
@@ -164,65 +118,37 @@ def churn_rates(
                     THEN prev_disconnected::DOUBLE / prev_active_at_start END AS prev_churn_rate
             FROM counted
         )
-        SELECT key, active_at_start, disconnected, churn_rate,
-            prev_active_at_start, prev_disconnected, prev_churn_rate,
+        SELECT CAST(key AS VARCHAR) AS key,
+            CAST(active_at_start AS BIGINT) AS active_at_start,
+            CAST(disconnected AS BIGINT) AS disconnected, churn_rate,
+            CAST(prev_active_at_start AS BIGINT) AS prev_active_at_start,
+            CAST(prev_disconnected AS BIGINT) AS prev_disconnected, prev_churn_rate,
             CASE WHEN prev_churn_rate > 0
                 THEN round((churn_rate - prev_churn_rate) / prev_churn_rate * 100, 2)
             END AS mom_change
         FROM rated
         WHERE active_at_start > 0 OR prev_active_at_start > 0 OR disconnected > 0
         ORDER BY key
-    """
-    con = duckdb.connect()
-    try:
-        con.register("lines", lines)
-        result = con.execute(
-            sql,
-            {
-                "start": pd.Timestamp(start),
-                "end": pd.Timestamp(end),
-                "prev": pd.Timestamp(prev),
-            },
-        ).df()
-    finally:
-        con.close()
-    return result
+        """,
+        cells=both,
+    )
 
 
-def _complaint_counts(
-    complaints: pd.DataFrame, *, month: dt.date, key: str, where: str = "TRUE"
-) -> pd.DataFrame:
-    start = month_start(month)
-    sql = f"""
-        WITH counted AS (
-            SELECT {key} AS key,
-                count(*) FILTER (WHERE received_on >= $start AND received_on < $end) AS count,
-                count(*) FILTER (WHERE received_on >= $prev AND received_on < $start)
-                    AS prev_count
-            FROM complaints
-            WHERE {where}
-            GROUP BY 1
-        )
-        SELECT key, count, prev_count,
-            CASE WHEN prev_count > 0
-                THEN round((count - prev_count)::DOUBLE / prev_count * 100, 2) END AS mom_change
-        FROM counted
-        WHERE count > 0 OR prev_count > 0
-        ORDER BY count DESC, key
-    """
-    con = duckdb.connect()
-    try:
-        con.register("complaints", complaints)
-        return con.execute(
-            sql,
-            {
-                "start": pd.Timestamp(start),
-                "end": pd.Timestamp(next_month(start)),
-                "prev": pd.Timestamp(previous_month(start)),
-            },
-        ).df()
-    finally:
-        con.close()
+# --- complaints ----------------------------------------------------------------------------
+
+
+def _month_params(month: dt.date) -> dict[str, Any]:
+    return {
+        "start": pd.Timestamp(month),
+        "end": pd.Timestamp(next_month(month)),
+        "prev": pd.Timestamp(previous_month(month)),
+    }
+
+
+def with_local_day(orders: pd.DataFrame) -> pd.DataFrame:
+    frame = orders.copy()
+    frame["received_on"] = local_days(frame["received_at"])
+    return frame
 
 
 def complaints_by(*, complaints: pd.DataFrame, month: dt.date, by: str) -> pd.DataFrame:
@@ -234,16 +160,33 @@ def complaints_by(*, complaints: pd.DataFrame, month: dt.date, by: str) -> pd.Da
         if by == "category"
         else "channel"
     )
-    return _complaint_counts(complaints, month=month, key=key)
+    return sql(
+        f"""
+        WITH counted AS (
+            SELECT {key} AS key,
+                count(*) FILTER (WHERE received_on >= $start AND received_on < $end) AS count,
+                count(*) FILTER (WHERE received_on >= $prev AND received_on < $start)
+                    AS prev_count
+            FROM complaints GROUP BY 1
+        )
+        SELECT key, count, prev_count,
+            CASE WHEN prev_count > 0
+                THEN round((count - prev_count)::DOUBLE / prev_count * 100, 2) END AS mom_change
+        FROM counted
+        WHERE count > 0 OR prev_count > 0
+        ORDER BY count DESC, key
+        """,
+        _month_params(month),
+        complaints=complaints,
+    )
 
 
 def cancellation_complaints(*, complaints: pd.DataFrame, month: dt.date) -> pd.DataFrame:
     """One row: cancellation complaints in the month, MoM change, refusals and refusal share."""
-    start = month_start(month)
-    sql = """
+    return sql(
+        """
         WITH c AS (
-            SELECT * FROM complaints
-            WHERE category = $cancel OR parent_category = $cancel
+            SELECT * FROM complaints WHERE category = $cancel OR parent_category = $cancel
         ), counted AS (
             SELECT
                 count(*) FILTER (WHERE received_on >= $start AND received_on < $end) AS count,
@@ -260,225 +203,149 @@ def cancellation_complaints(*, complaints: pd.DataFrame, month: dt.date) -> pd.D
             CASE WHEN count > 0 THEN round(refusals::DOUBLE / count * 100, 2) END
                 AS refusal_share
         FROM counted
-    """
-    con = duckdb.connect()
-    try:
-        con.register("complaints", complaints)
-        return con.execute(
-            sql,
-            {
-                "start": pd.Timestamp(start),
-                "end": pd.Timestamp(next_month(start)),
-                "prev": pd.Timestamp(previous_month(start)),
-                "cancel": CANCELLATION_CATEGORY,
-                "refusal": REFUSAL_CATEGORY,
-            },
-        ).df()
-    finally:
-        con.close()
-
-
-def _utc_naive(values: pd.Series) -> pd.Series:
-    return pd.to_datetime(values, utc=True).dt.tz_localize(None)
-
-
-def month_bounds_utc(month: dt.date) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The month's first and next month's first instants (local midnight), as naive UTC."""
-    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-    start = dt.datetime.combine(month_start(month), dt.time(), tzinfo=tz)
-    end = dt.datetime.combine(next_month(month), dt.time(), tzinfo=tz)
-    return (
-        pd.Timestamp(start).tz_convert("UTC").tz_localize(None),
-        pd.Timestamp(end).tz_convert("UTC").tz_localize(None),
+        """,
+        {**_month_params(month), "cancel": CANCELLATION_CATEGORY, "refusal": REFUSAL_CATEGORY},
+        complaints=complaints,
     )
 
 
-def service_frame(*, unit_path: str | None = None) -> pd.DataFrame:
-    """Work orders with their SLA policy and the timestamps that SLA attainment reads."""
-    qs = WorkOrder.objects.exclude(status="merged")
-    if unit_path:
-        qs = qs.filter(customer__unit__path__startswith=unit_path)
-    columns = [
-        "order_id",
-        "sla_policy",
-        "received_at",
-        "first_response_due_at",
-        "first_responded_at",
-        "resolution_due_at",
-        "resolved_at",
-        "reopen_count",
+def complaints_trend(*, by_month: pd.DataFrame, months: list[str]) -> pd.DataFrame:
+    """Per month: complaints, cancellation complaints (with MoM change) and refusals."""
+    frame = pd.DataFrame({"month": months}).merge(by_month, on="month", how="left")
+    for column in ("complaints", "cancellation", "refusals"):
+        frame[column] = pd.to_numeric(frame[column]).fillna(0).astype("int64")
+    prev = frame["cancellation"].shift(1)
+    frame["cancellation_mom_change"] = [
+        round((c - p) / p * 100, 2) if pd.notna(p) and p > 0 else None
+        for c, p in zip(frame["cancellation"], prev, strict=True)
     ]
-    rows = qs.values_list(
-        "id",
-        "sla_policy__name",
-        "received_at",
-        "first_response_due_at",
-        "first_responded_at",
-        "resolution_due_at",
-        "resolved_at",
-        "reopen_count",
-    )
-    frame = pd.DataFrame.from_records(list(rows), columns=columns)
-    for column in columns[2:7]:
-        frame[column] = _utc_naive(frame[column])
-    frame["sla_policy"] = frame["sla_policy"].fillna("")
+    frame["refusal_share"] = [
+        round(r / c * 100, 2) if c else None
+        for r, c in zip(frame["refusals"], frame["cancellation"], strict=True)
+    ]
     return frame
 
 
 def sla_attainment(*, orders: pd.DataFrame, month: dt.date) -> pd.DataFrame:
     """Per SLA target, the orders received in the month and how many met each clock.
 
-    ``overdue``: resolution due before the month ended and not resolved by then in time.
+    ``first_response_due`` is the policy's first-response target on the order's calendar
+    (the stored due time is cleared at the first response); ``overdue``: resolution due
+    before the month ended and not resolved by then in time; ``reopened``: reopened since.
     """
-    start, end = month_bounds_utc(month)
-    sql = """
-        SELECT sla_policy AS key,
-            count(*) AS orders,
-            count(*) FILTER (WHERE first_responded_at IS NOT NULL
-                AND first_responded_at <= first_response_due_at) AS first_response_met,
-            count(*) FILTER (WHERE resolved_at IS NOT NULL
-                AND resolved_at <= resolution_due_at) AS resolution_met,
+    start, end = utc_bounds(month)
+    return sql(
+        """
+        WITH o AS (
+            SELECT *, resolved_at IS NOT NULL AND resolved_at <= resolution_due_at
+                AND status IN ('resolved', 'closed') AS resolution_met,
+                first_responded_at IS NOT NULL AND first_response_due IS NOT NULL
+                AND first_responded_at <= first_response_due AS first_response_met
+            FROM orders WHERE received_at >= $start AND received_at < $end
+        )
+        SELECT sla_policy AS key, count(*) AS orders,
+            count(*) FILTER (WHERE first_response_met) AS first_response_met,
+            count(*) FILTER (WHERE resolution_met) AS resolution_met,
             count(*) FILTER (WHERE resolution_due_at < $end
                 AND (resolved_at IS NULL OR resolved_at > resolution_due_at)) AS overdue,
             count(*) FILTER (WHERE reopen_count > 0) AS reopened,
-            round(count(*) FILTER (WHERE first_responded_at IS NOT NULL
-                AND first_responded_at <= first_response_due_at)::DOUBLE / count(*) * 100, 2)
+            round(count(*) FILTER (WHERE first_response_met)::DOUBLE / count(*) * 100, 2)
                 AS first_response_attainment,
-            round(count(*) FILTER (WHERE resolved_at IS NOT NULL
-                AND resolved_at <= resolution_due_at)::DOUBLE / count(*) * 100, 2)
+            round(count(*) FILTER (WHERE resolution_met)::DOUBLE / count(*) * 100, 2)
                 AS resolution_attainment
-        FROM orders
-        WHERE received_at >= $start AND received_at < $end
-        GROUP BY 1
-        ORDER BY 1
-    """
-    con = duckdb.connect()
-    try:
-        con.register("orders", orders)
-        return con.execute(sql, {"start": start, "end": end}).df()
-    finally:
-        con.close()
-
-
-def revisits_frame(*, unit_path: str | None = None) -> pd.DataFrame:
-    qs = Revisit.objects.all()
-    if unit_path:
-        qs = qs.filter(order__customer__unit__path__startswith=unit_path)
-    frame = pd.DataFrame.from_records(
-        list(qs.values_list("id", "due_at", "done_at")), columns=["revisit_id", "due_at", "done_at"]
+        FROM o GROUP BY 1 ORDER BY 1
+        """,
+        {"start": start, "end": end},
+        orders=orders,
     )
-    for column in ("due_at", "done_at"):
-        frame[column] = _utc_naive(frame[column])
-    return frame
+
+
+def overdue_orders(*, orders: pd.DataFrame, month: dt.date) -> pd.DataFrame:
+    """The orders counted overdue in ``sla_attainment``, latest due first."""
+    start, end = utc_bounds(month)
+    return sql(
+        """
+        SELECT order_id, order_no, received_at, category, channel, sla_policy,
+            resolution_due_at, resolved_at, status, owner_unit_id, owner_staff_id
+        FROM orders
+        WHERE received_at >= $start AND received_at < $end AND resolution_due_at < $end
+            AND (resolved_at IS NULL OR resolved_at > resolution_due_at)
+        ORDER BY resolution_due_at DESC, order_id
+        """,
+        {"start": start, "end": end},
+        orders=orders,
+    )
+
+
+def reopened_orders(*, orders: pd.DataFrame, month: dt.date) -> pd.DataFrame:
+    """Orders received in the month that were reopened (a revisit found it not solved)."""
+    start, end = utc_bounds(month)
+    return sql(
+        """
+        SELECT order_id, order_no, received_at, category, channel, reopened_at,
+            reopen_count, status, owner_unit_id, owner_staff_id
+        FROM orders
+        WHERE received_at >= $start AND received_at < $end AND reopen_count > 0
+        ORDER BY reopened_at DESC, order_id
+        """,
+        {"start": start, "end": end},
+        orders=orders,
+    )
 
 
 def revisit_completion(*, revisits: pd.DataFrame, month: dt.date) -> pd.DataFrame:
-    """Revisits due in the month: done, done by the due time, and the completion rate."""
-    start, end = month_bounds_utc(month)
-    sql = """
+    """Revisits due in the month: done, done by the due time, not solved, on-time rate."""
+    start, end = utc_bounds(month)
+    return sql(
+        """
         SELECT count(*) AS due,
             count(*) FILTER (WHERE done_at IS NOT NULL) AS done,
             count(*) FILTER (WHERE done_at IS NOT NULL AND done_at <= due_at) AS done_on_time,
+            count(*) FILTER (WHERE outcome = 'not_solved') AS not_solved,
             CASE WHEN count(*) > 0 THEN round(count(*) FILTER (WHERE done_at IS NOT NULL
                 AND done_at <= due_at)::DOUBLE / count(*) * 100, 2) END AS on_time_rate
-        FROM revisits
-        WHERE due_at >= $start AND due_at < $end
-    """
-    con = duckdb.connect()
-    try:
-        con.register("revisits", revisits)
-        return con.execute(sql, {"start": start, "end": end}).df()
-    finally:
-        con.close()
-
-
-def surveys_frame(*, unit_path: str | None = None) -> pd.DataFrame:
-    qs = Survey.objects.filter(csat__isnull=False)
-    if unit_path:
-        qs = qs.filter(order__customer__unit__path__startswith=unit_path)
-    frame = pd.DataFrame.from_records(
-        list(qs.values_list("id", "team__path", "team__name", "responded_at", "csat")),
-        columns=["survey_id", "team_path", "team_name", "responded_at", "csat"],
+        FROM revisits WHERE due_at >= $start AND due_at < $end
+        """,
+        {"start": start, "end": end},
+        revisits=revisits,
     )
-    frame["responded_at"] = _utc_naive(frame["responded_at"])
-    frame["csat"] = frame["csat"].astype("float64")
-    return frame
 
 
 def csat_summary(*, surveys: pd.DataFrame, month: dt.date) -> pd.DataFrame:
     """Survey answers received in the month: count, mean CSAT (1-5), share satisfied (4-5)."""
-    start, end = month_bounds_utc(month)
-    sql = """
-        SELECT count(*) AS responses,
-            round(avg(csat), 2) AS mean_csat,
+    start, end = utc_bounds(month)
+    return sql(
+        """
+        SELECT count(*) AS responses, round(avg(csat), 2) AS mean_csat,
             CASE WHEN count(*) > 0 THEN round(count(*) FILTER (WHERE csat >= 4)::DOUBLE
                 / count(*) * 100, 2) END AS satisfied_share
-        FROM surveys
-        WHERE responded_at >= $start AND responded_at < $end
-    """
-    con = duckdb.connect()
-    try:
-        con.register("surveys", surveys)
-        return con.execute(sql, {"start": start, "end": end}).df()
-    finally:
-        con.close()
-
-
-def fcr_frame(*, unit_path: str | None = None) -> pd.DataFrame:
-    """Contacts that have a first-contact-resolution verdict, with channel, topic and team."""
-    qs = ContactResolution.objects.all()
-    if unit_path:
-        qs = qs.filter(contact__customer__unit__path__startswith=unit_path)
-    frame = pd.DataFrame.from_records(
-        list(
-            qs.values_list(
-                "contact_id",
-                "contact__started_at",
-                "contact__channel",
-                "contact__topic",
-                "contact__agent__unit__path",
-                "contact__agent__unit__name",
-                "first_contact_resolved",
-            )
-        ),
-        columns=[
-            "contact_id",
-            "started_at",
-            "channel",
-            "topic",
-            "team_path",
-            "team_name",
-            "resolved",
-        ],
+        FROM surveys WHERE responded_at >= $start AND responded_at < $end
+        """,
+        {"start": start, "end": end},
+        surveys=surveys,
     )
-    frame["started_at"] = _utc_naive(frame["started_at"])
-    frame["resolved"] = frame["resolved"].astype(bool)
-    return frame
 
 
-def fcr_by(*, contacts: pd.DataFrame, month: dt.date, by: str) -> pd.DataFrame:
-    """First-contact resolution of contacts started in the month by ``channel`` or ``topic``."""
+# --- first-contact resolution ------------------------------------------------------------
+
+
+def fcr_by(*, cells: pd.DataFrame, by: str) -> pd.DataFrame:
+    """First-contact resolution of the month's contacts by ``channel`` or ``topic``."""
     if by not in ("channel", "topic"):
         raise ValueError(f"unknown FCR dimension {by!r}")
-    start, end = month_bounds_utc(month)
-    sql = f"""
-        SELECT {by} AS key, count(*) AS contacts,
-            count(*) FILTER (WHERE resolved) AS resolved_first_time,
-            round(count(*) FILTER (WHERE resolved)::DOUBLE / count(*) * 100, 2) AS fcr
-        FROM contacts
-        WHERE started_at >= $start AND started_at < $end
-        GROUP BY 1 ORDER BY 1
-    """
-    con = duckdb.connect()
-    try:
-        con.register("contacts", contacts)
-        return con.execute(sql, {"start": start, "end": end}).df()
-    finally:
-        con.close()
+    return sql(
+        f"""
+        SELECT {by} AS key, CAST(sum(contacts) AS BIGINT) AS contacts,
+            CAST(sum(resolved) AS BIGINT) AS resolved_first_time,
+            round(sum(resolved)::DOUBLE / sum(contacts) * 100, 2) AS fcr
+        FROM cells GROUP BY 1 HAVING sum(contacts) > 0 ORDER BY 1
+        """,
+        cells=cells,
+    )
 
 
 def fcr_vs_csat(
-    *, contacts: pd.DataFrame, surveys: pd.DataFrame, month: dt.date
+    *, cells: pd.DataFrame, surveys: pd.DataFrame
 ) -> tuple[pd.DataFrame, float | None, float | None]:
     """Per team: FCR (%) of its contacts and mean CSAT of its surveys in the month.
 
@@ -486,163 +353,33 @@ def fcr_vs_csat(
     the teams that have both (``None`` with fewer than two such teams or no FCR spread):
     each point of FCR is worth ``slope`` points of CSAT.
     """
-    start, end = month_bounds_utc(month)
-    sql = """
+    table = sql(
+        """
         WITH f AS (
-            SELECT team_path, any_value(team_name) AS team_name, count(*) AS contacts,
-                count(*) FILTER (WHERE resolved)::DOUBLE / count(*) * 100 AS fcr
-            FROM contacts
-            WHERE started_at >= $start AND started_at < $end AND team_path IS NOT NULL
-            GROUP BY 1
+            SELECT team_path, any_value(team_name) AS team_name,
+                CAST(sum(contacts) AS BIGINT) AS contacts,
+                sum(resolved)::DOUBLE / sum(contacts) * 100 AS fcr
+            FROM cells WHERE team_path IS NOT NULL GROUP BY 1 HAVING sum(contacts) > 0
         ), s AS (
             SELECT team_path, count(*) AS responses, avg(csat) AS mean_csat
-            FROM surveys
-            WHERE responded_at >= $start AND responded_at < $end
-            GROUP BY 1
+            FROM surveys GROUP BY 1
         )
-        SELECT f.team_path AS key, f.team_name AS name, f.contacts, round(f.fcr, 2) AS fcr,
-            s.responses, round(s.mean_csat, 3) AS mean_csat
+        SELECT f.team_path AS key, f.team_name AS name, f.contacts, f.fcr,
+            s.responses, s.mean_csat
         FROM f JOIN s USING (team_path)
         ORDER BY key
-    """
-    con = duckdb.connect()
-    try:
-        con.register("contacts", contacts)
-        con.register("surveys", surveys)
-        table = con.execute(sql, {"start": start, "end": end}).df()
-        fit = con.execute(
-            """
-            SELECT regr_slope(mean_csat, fcr), regr_intercept(mean_csat, fcr), count(*)
-            FROM (
-                SELECT f.fcr, s.mean_csat FROM (
-                    SELECT team_path, count(*) FILTER (WHERE resolved)::DOUBLE / count(*) * 100
-                        AS fcr
-                    FROM contacts
-                    WHERE started_at >= $start AND started_at < $end AND team_path IS NOT NULL
-                    GROUP BY 1
-                ) f JOIN (
-                    SELECT team_path, avg(csat) AS mean_csat FROM surveys
-                    WHERE responded_at >= $start AND responded_at < $end GROUP BY 1
-                ) s USING (team_path)
-            )
-            """,
-            {"start": start, "end": end},
-        ).fetchone()
-    finally:
-        con.close()
+        """,
+        cells=cells,
+        surveys=surveys,
+    )
+    fit = sql(
+        "SELECT regr_slope(mean_csat, fcr) AS slope, regr_intercept(mean_csat, fcr) AS b, "
+        "count(*) AS n FROM t",
+        t=table,
+    ).iloc[0]
     slope = intercept = None
-    if fit is not None and fit[2] >= 2 and fit[0] is not None:
-        slope, intercept = float(fit[0]), float(fit[1])
+    if fit["n"] >= 2 and pd.notna(fit["slope"]):
+        slope, intercept = float(fit["slope"]), float(fit["b"])
+    table["fcr"] = table["fcr"].round(2)
+    table["mean_csat"] = table["mean_csat"].round(3)
     return table, slope, intercept
-
-
-RETENTION_HORIZONS_MONTHS = (3, 6, 12, 24)
-
-
-def retention_curves(
-    *,
-    lines: pd.DataFrame,
-    as_of: dt.date,
-    by: str,
-    horizons: tuple[int, ...] = RETENTION_HORIZONS_MONTHS,
-) -> pd.DataFrame:
-    """Kaplan-Meier survival of lines by ``cohort`` (activation year) or ``plan_family``.
-
-    Duration in days from activation to cancellation (event) or to ``as_of`` (censored);
-    lines activated after ``as_of`` are left out. Columns: key, lines, events and the
-    survival probability at each horizon (``m3``, ``m6`` ... months of 30.4375 days).
-    """
-    from lifelines import KaplanMeierFitter
-
-    if by not in ("cohort", "plan_family"):
-        raise ValueError(f"unknown retention dimension {by!r}")
-    cutoff = pd.Timestamp(as_of)
-    frame = lines[lines["activated_on"] <= cutoff].copy()
-    ended = frame["cancelled_on"].notna() & (frame["cancelled_on"] <= cutoff)
-    end = frame["cancelled_on"].where(ended, cutoff)
-    frame["duration"] = (end - frame["activated_on"]).dt.days.clip(lower=0)
-    frame["event"] = ended
-    frame["key"] = (
-        frame["activated_on"].dt.year.astype(str) if by == "cohort" else frame["plan_family"]
-    )
-    rows = []
-    for key, group in frame.groupby("key", sort=True):
-        fitter = KaplanMeierFitter().fit(group["duration"], event_observed=group["event"])
-        row: dict[str, object] = {
-            "key": key,
-            "lines": len(group),
-            "events": int(group["event"].sum()),
-        }
-        for months in horizons:
-            row[f"m{months}"] = round(float(fitter.predict(months * 30.4375)), 4)
-        rows.append(row)
-    return pd.DataFrame(rows, columns=["key", "lines", "events", *[f"m{m}" for m in horizons]])
-
-
-def value_customers(
-    *, month: dt.date, unit_path: str | None = None, limit: int = 20
-) -> pd.DataFrame:
-    """The customers whose bills for the month add up to the most (top contributors).
-
-    Totals stay exact: the sum is taken in the database over Decimal amounts.
-    """
-    qs = Bill.objects.filter(month=month_start(month))
-    if unit_path:
-        qs = qs.filter(account__customer__unit__path__startswith=unit_path)
-    rows = (
-        qs.values(
-            "account__customer_id", "account__customer__name", "account__customer__value_tier"
-        )
-        .annotate(total=Sum("total"))
-        .order_by("-total", "account__customer_id")[:limit]
-    )
-    return pd.DataFrame.from_records(
-        [
-            {
-                "customer_id": r["account__customer_id"],
-                "name": r["account__customer__name"],
-                "value_tier": r["account__customer__value_tier"],
-                "bill_total": r["total"],
-            }
-            for r in rows
-        ],
-        columns=["customer_id", "name", "value_tier", "bill_total"],
-    )
-
-
-def churned_customers(*, month: dt.date, unit_path: str | None = None) -> pd.DataFrame:
-    """Customers with a line cancelled in the month, and the churn driver recorded for it."""
-    start = month_start(month)
-    qs = Line.objects.filter(cancelled_on__gte=start, cancelled_on__lt=next_month(start))
-    if unit_path:
-        qs = qs.filter(account__customer__unit__path__startswith=unit_path)
-    frame = pd.DataFrame.from_records(
-        list(
-            qs.values_list(
-                "account__customer_id",
-                "account__customer__name",
-                "id",
-                "cancelled_on",
-                "churn_truth__driver",
-            )
-        ),
-        columns=["customer_id", "name", "line_id", "cancelled_on", "driver"],
-    )
-    frame["driver"] = frame["driver"].fillna("unknown")
-    return frame.sort_values(["cancelled_on", "line_id"]).reset_index(drop=True)
-
-
-def churn_reasons(*, churned: pd.DataFrame) -> pd.DataFrame:
-    """How many churned lines each reason (churn driver) accounts for, with its share."""
-    con = duckdb.connect()
-    try:
-        con.register("churned", churned)
-        return con.execute(
-            """
-            SELECT driver AS key, count(*) AS lines,
-                round(count(*)::DOUBLE / sum(count(*)) OVER () * 100, 2) AS share
-            FROM churned GROUP BY 1 ORDER BY lines DESC, key
-            """
-        ).df()
-    finally:
-        con.close()

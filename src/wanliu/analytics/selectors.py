@@ -1,4 +1,5 @@
-"""Reads of the analytics app: which unit subtree a user may review."""
+"""Reads of the analytics app that decide access: which unit subtree, store or member of
+staff a user may review (everything else out of scope answers 404)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from typing import Any
 
 from django.http import Http404
 
-from wanliu.org.models import OrgUnit
+from wanliu.analytics.models import FollowUpTask
+from wanliu.org.models import OrgUnit, Staff, Store
 from wanliu.org.scoping import scope_for
 
 
@@ -33,3 +35,55 @@ def review_unit_for(*, user: Any, unit_id: int | None) -> OrgUnit | None:
     if unit is None:
         raise Http404
     return unit
+
+
+def viewer_path(user: Any) -> str | None:
+    """The subtree the user reviews: ``None`` for the whole operator (404 for clerks)."""
+    scope = scope_for(user)
+    if scope.everything:
+        return None
+    if scope.unit_path is None:
+        raise Http404
+    return scope.unit_path
+
+
+def review_store_for(*, user: Any, store_id: int) -> Store:
+    """A store whose unit lies in the user's review scope; 404 otherwise."""
+    path = viewer_path(user)
+    stores = Store.objects.select_related("unit")
+    if path is not None:
+        stores = stores.filter(unit__path__startswith=path)
+    store = stores.filter(pk=store_id).first()
+    if store is None:
+        raise Http404
+    return store
+
+
+def review_staff_for(*, user: Any, staff_id: int) -> Staff:
+    """A member of staff whose unit lies in the user's review scope; 404 otherwise."""
+    path = viewer_path(user)
+    staff = Staff.objects.select_related("unit", "store", "user")
+    if path is not None:
+        staff = staff.filter(unit__path__startswith=path)
+    found = staff.filter(pk=staff_id).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def follow_up_tasks_for(*, user: Any, status: str = "") -> Any:
+    """Follow-up tasks of customers in the user's review scope, newest first."""
+    path = viewer_path(user)
+    tasks = FollowUpTask.objects.select_related("customer", "customer__unit")
+    if path is not None:
+        tasks = tasks.filter(customer__unit__path__startswith=path)
+    if status:
+        tasks = tasks.filter(status=status)
+    return tasks.order_by("status", "-month", "kind", "customer_id")
+
+
+def follow_up_task_get_for(*, user: Any, task_id: int) -> FollowUpTask:
+    task = follow_up_tasks_for(user=user).filter(pk=task_id).first()
+    if task is None:
+        raise Http404
+    return task

@@ -27,6 +27,7 @@ alpha > 1.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -39,6 +40,7 @@ from wanliu.scoring.engine.errors import EngineError
 CENT = Decimal("0.01")
 LIFETIME_PARAMETER_MIN = 1e-3
 LIFETIME_PARAMETER_MAX = 1e5
+DERL_TERMS = 20_000
 
 
 @dataclass(frozen=True)
@@ -90,8 +92,17 @@ class SbgFit:
             raise EngineError("the discount rate must be above 0")
         n = renewals + 1
         lead = (self.beta + n - 1) / (self.alpha + self.beta + n - 1)
-        return float(
+        value = float(
             lead * hyp2f1(1.0, self.beta + n, self.alpha + self.beta + n, 1 / (1 + discount))
+        )
+        if math.isfinite(value):
+            return value
+        # the series fails for very large alpha and beta (a nearly geometric lifetime):
+        # sum it instead, until the terms no longer count
+        return float(
+            discounted_remaining_periods(
+                self, survived=np.asarray([renewals]), discount=discount, horizon=DERL_TERMS
+            )[0]
         )
 
 
@@ -121,31 +132,45 @@ def sbg_log_likelihood(alpha: float, beta: float, survivors: np.ndarray) -> floa
     return total if math.isfinite(total) else -math.inf
 
 
-def sbg_fit(survivors: list[float]) -> SbgFit:
+def _maximise(negative: Callable[[np.ndarray], float]) -> tuple[float, float, float]:
+    """Minimise ``negative`` over (ln alpha, ln beta) within bounds, from a few starts.
+
+    Bounded: a segment whose churn is nearly the same for everyone has its maximum at
+    alpha, beta -> infinity (a plain geometric lifetime); the bound stops the search there
+    in milliseconds instead of following the ridge. Returns alpha, beta and the minimum."""
+    bounds = [(math.log(LIFETIME_PARAMETER_MIN), math.log(LIFETIME_PARAMETER_MAX))] * 2
+    best = None
+    starts = ((0.0, 0.0), (math.log(0.5), math.log(2.0)), (math.log(2.0), math.log(20.0)))
+    with np.errstate(all="ignore"):
+        for start in starts:
+            result = minimize(
+                negative,
+                np.asarray(start),
+                method="L-BFGS-B",
+                bounds=bounds,
+                options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2000},
+            )
+            if best is None or result.fun < best.fun:
+                best = result
+    assert best is not None
+    alpha, beta = (float(v) for v in np.exp(best.x))
+    return alpha, beta, float(best.fun)
+
+
+def sbg_fit(survivors: Sequence[float]) -> SbgFit:
     """Maximum-likelihood alpha and beta for one cohort's survivor counts n_0..n_T."""
-    counts = _survivors_check(survivors)
+    counts = _survivors_check(list(survivors))
 
     def negative(log_params: np.ndarray) -> float:
         alpha, beta = np.exp(log_params)
         value = sbg_log_likelihood(float(alpha), float(beta), counts)
         return -value if math.isfinite(value) else 1e300
 
-    best = None
-    for start in ((0.0, 0.0), (math.log(0.5), math.log(2.0)), (math.log(2.0), math.log(5.0))):
-        result = minimize(
-            negative,
-            np.asarray(start),
-            method="Nelder-Mead",
-            options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000},
-        )
-        if best is None or result.fun < best.fun:
-            best = result
-    assert best is not None
-    alpha, beta = (float(v) for v in np.exp(best.x))
+    alpha, beta, minimum = _maximise(negative)
     return SbgFit(
         alpha=alpha,
         beta=beta,
-        log_likelihood=-float(best.fun),
+        log_likelihood=-minimum,
         initial=float(counts[0]),
         periods=counts.size - 1,
     )
@@ -213,20 +238,11 @@ def sbg_fit_lifetimes(
         value = _lifetime_log_likelihood(float(alpha), float(beta), entered, ended, churned, weight)
         return -value if math.isfinite(value) else 1e300
 
-    # Bounded: a segment whose churn is nearly the same for everyone has its maximum at
-    # alpha, beta -> infinity (a plain geometric lifetime); the bound stops there instead.
-    bounds = [(math.log(LIFETIME_PARAMETER_MIN), math.log(LIFETIME_PARAMETER_MAX))] * 2
-    best = None
-    for start in ((0.0, 0.0), (math.log(0.5), math.log(2.0)), (math.log(2.0), math.log(20.0))):
-        result = minimize(negative, np.asarray(start), method="L-BFGS-B", bounds=bounds)
-        if best is None or result.fun < best.fun:
-            best = result
-    assert best is not None
-    alpha, beta = (float(v) for v in np.exp(best.x))
+    alpha, beta, minimum = _maximise(negative)
     return SbgFit(
         alpha=alpha,
         beta=beta,
-        log_likelihood=-float(best.fun),
+        log_likelihood=-minimum,
         initial=float(weight.sum()),
         periods=int(ended.max()),
     )

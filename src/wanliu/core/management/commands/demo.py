@@ -69,6 +69,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  {counts.get('retention.cancellationrequest', 0):,} cancellation requests"
         )
+        from wanliu.complaints.generator import complaints_history_generate
+
+        self.stdout.write("Generating past work orders (complaints)...")
+        complaints = complaints_history_generate(seed=seed, as_of=as_of)
+        self.stdout.write(f"  {complaints.get('complaints.workorder', 0):,} work orders")
 
     def _models(self, options: dict[str, Any]) -> None:
         """Train the churn model on the operator once, then score this month once."""

@@ -1,4 +1,4 @@
-"""Follow-up tasks raised from the monthly review."""
+"""Follow-up tasks raised from the monthly review: thank-you calls and churn interviews."""
 
 from __future__ import annotations
 
@@ -33,6 +33,17 @@ class FollowUpTask(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    reason_given = models.CharField(
+        _("reason the customer gave"),
+        max_length=32,
+        blank=True,
+        help_text=_("churn interviews: the retention desk's reason taxonomy"),
+    )
+    notes = models.TextField(_("what the customer said"), blank=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("follow-up task (回访任务)")
