@@ -16,7 +16,7 @@ are the training table; the newest month (2025-06, who cancelled in June) is hel
     .venv/bin/python bench/operator_bench.py quality --lines 100000
 
 Scoring: a model trained on ``--model-lines`` lines (its own generated operator) scores
-every active line of a ``--lines`` operator for 2025-07 with ``wanliu churn
+every active line of a ``--lines`` operator for the month after its data with ``wanliu churn
 score-operator``, in a child process; wall time per stage and peak RSS.
 
     .venv/bin/python bench/operator_bench.py scoring --lines 1000000 --model-lines 100000
@@ -176,7 +176,7 @@ def scoring(args: argparse.Namespace) -> dict[str, Any]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
     done = subprocess.run(
-        [*WANLIU, "churn", "score-operator", "--as-of", "2025-07", "--json"],
+        [*WANLIU, "churn", "score-operator", "--json"],
         env=env,
         check=True,
         stdout=subprocess.PIPE,

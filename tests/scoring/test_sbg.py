@@ -10,6 +10,7 @@ beta = 1.182 (regular).
 from __future__ import annotations
 
 import io
+import math
 import json
 from decimal import Decimal
 
@@ -187,3 +188,29 @@ def test_derl_of_a_nearly_geometric_segment_is_finite_and_geometric():
     # then DERL is the geometric sum r / (1 - r / (1 + d)) with r = 0.99
     r, d = 0.99, 0.01
     assert derl == pytest.approx(r / (1 - r / (1 + d)), rel=1e-3)
+
+
+def test_the_lifetime_gradient_matches_finite_differences():
+    from wanliu.scoring.engine.sbg import _lifetime_log_likelihood
+
+    rng = np.random.default_rng(5)
+    entered = rng.integers(0, 30, 200).astype(float)
+    churned = rng.random(200) < 0.4
+    ended = entered + rng.integers(1, 12, 200)
+    weight = rng.integers(1, 50, 200).astype(float)
+    for log_a, log_b in ((0.3, 1.2), (-1.0, 3.0), (2.0, 6.0)):
+        value, gradient = _lifetime_log_likelihood(
+            math.exp(log_a), math.exp(log_b), entered, ended, churned, weight
+        )
+        h = 1e-6
+        numeric = [
+            (
+                _lifetime_log_likelihood(
+                    math.exp(log_a + da), math.exp(log_b + db), entered, ended, churned, weight
+                )[0]
+                - value
+            )
+            / h
+            for da, db in ((h, 0.0), (0.0, h))
+        ]
+        np.testing.assert_allclose(gradient, numeric, rtol=1e-4)

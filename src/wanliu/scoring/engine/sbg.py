@@ -30,10 +30,11 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import betaln, hyp2f1
+from scipy.special import betaln, digamma, hyp2f1
 
 from wanliu.scoring.engine.errors import EngineError
 
@@ -132,7 +133,9 @@ def sbg_log_likelihood(alpha: float, beta: float, survivors: np.ndarray) -> floa
     return total if math.isfinite(total) else -math.inf
 
 
-def _maximise(negative: Callable[[np.ndarray], float]) -> tuple[float, float, float]:
+def _maximise(
+    negative: Callable[[np.ndarray], Any], *, jac: bool = False
+) -> tuple[float, float, float]:
     """Minimise ``negative`` over (ln alpha, ln beta) within bounds, from a few starts.
 
     Bounded: a segment whose churn is nearly the same for everyone has its maximum at
@@ -146,6 +149,7 @@ def _maximise(negative: Callable[[np.ndarray], float]) -> tuple[float, float, fl
             result = minimize(
                 negative,
                 np.asarray(start),
+                jac=jac,
                 method="L-BFGS-B",
                 bounds=bounds,
                 options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2000},
@@ -183,22 +187,27 @@ def _lifetime_log_likelihood(
     ended: np.ndarray,
     churned: np.ndarray,
     weight: np.ndarray,
-) -> float:
+) -> tuple[float, np.ndarray]:
     """LL of lifetimes observed from ``entered`` periods on (left truncation), churning in
-    period ``ended`` or still there after ``ended`` periods (right censoring).
+    period ``ended`` or still there after ``ended`` periods (right censoring), and its
+    gradient in (ln alpha, ln beta).
 
     log S(t) = ln B(a, b + t) - ln B(a, b);  log P(T = t) = ln B(a + 1, b + t - 1) - ln B(a, b)
-    (as B(a, b + t - 1) - B(a, b + t) = B(a + 1, b + t - 1)); each row is divided by S(entered).
+    (as B(a, b + t - 1) - B(a, b + t) = B(a + 1, b + t - 1)); each row is divided by
+    S(entered), so ln B(a, b) cancels. d ln B(x, y) / dx = psi(x) - psi(x + y).
     """
-    base = betaln(alpha, beta)
-    event = np.where(
-        churned,
-        betaln(alpha + 1.0, beta + ended - 1.0) - base,
-        betaln(alpha, beta + ended) - base,
-    )
-    truncation = betaln(alpha, beta + entered) - base
-    total = float(np.sum(weight * (event - truncation)))
-    return total if math.isfinite(total) else -math.inf
+    a, b = alpha, beta
+    first = np.where(churned, a + 1.0, a)
+    second = np.where(churned, b + ended - 1.0, b + ended)
+    total = float(np.sum(weight * (betaln(first, second) - betaln(a, b + entered))))
+    if not math.isfinite(total):
+        return -math.inf, np.zeros(2)
+    at_end = digamma(first + second)
+    at_entry = digamma(a + b + entered)
+    d_alpha = (digamma(first) - at_end) - (digamma(a) - at_entry)
+    d_beta = (digamma(second) - at_end) - (digamma(b + entered) - at_entry)
+    gradient = np.asarray([a * np.sum(weight * d_alpha), b * np.sum(weight * d_beta)])
+    return total, gradient
 
 
 def sbg_fit_lifetimes(
@@ -233,12 +242,16 @@ def sbg_fit_lifetimes(
     if not np.any(churned & (weight > 0)):
         raise EngineError("nobody churned: the sBG model needs at least one churner to fit")
 
-    def negative(log_params: np.ndarray) -> float:
+    def negative(log_params: np.ndarray) -> tuple[float, np.ndarray]:
         alpha, beta = np.exp(log_params)
-        value = _lifetime_log_likelihood(float(alpha), float(beta), entered, ended, churned, weight)
-        return -value if math.isfinite(value) else 1e300
+        value, gradient = _lifetime_log_likelihood(
+            float(alpha), float(beta), entered, ended, churned, weight
+        )
+        if not math.isfinite(value):
+            return 1e300, np.zeros(2)
+        return -value, -gradient
 
-    alpha, beta, minimum = _maximise(negative)
+    alpha, beta, minimum = _maximise(negative, jac=True)
     return SbgFit(
         alpha=alpha,
         beta=beta,
