@@ -10,8 +10,8 @@ beta = 1.182 (regular).
 from __future__ import annotations
 
 import io
-import math
 import json
+import math
 from decimal import Decimal
 
 import numpy as np

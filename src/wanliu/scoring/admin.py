@@ -61,3 +61,7 @@ class LifetimeValueFitAdmin(_ReadOnly):
         "churned",
     ]
     list_filter = ["as_of", "plan_family", "value_tier"]
+
+
+# Proactive campaigns register theirs in their own module.
+from wanliu.scoring.campaigns import admin as campaigns_admin  # noqa: E402, F401

@@ -156,8 +156,7 @@ def churn_for_lines(*, line_ids: Sequence[int], exact: bool = False) -> dict[str
         return None
     explained = churn_scores_explained(scores=scores) if exact else {}
     lines = {
-        line_id: line_risk(score, exact=explained.get(line_id))
-        for line_id, score in scores.items()
+        line_id: line_risk(score, exact=explained.get(line_id)) for line_id, score in scores.items()
     }
     at_risk = [s.value_at_risk for s in scores.values() if s.value_at_risk is not None]
     remaining = [s.remaining_value for s in scores.values() if s.remaining_value is not None]

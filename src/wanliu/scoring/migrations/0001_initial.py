@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(default='default', max_length=64, verbose_name='name')),
                 ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('margin_share', models.DecimalField(decimal_places=3, default=Decimal('0.600'), help_text='e.g. 0.6: 60% of what a line pays each month is margin', max_digits=4, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('1'))], verbose_name='margin share of the monthly fee')),
+                ('margin_share', models.DecimalField(decimal_places=3, default=Decimal('0.600'), help_text='e.g. 0.6: the margin is 0.6 of what a line pays each month', max_digits=4, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('1'))], verbose_name='margin share of the monthly fee')),
                 ('annual_discount_rate', models.DecimalField(decimal_places=4, default=Decimal('0.1000'), max_digits=5, validators=[django.core.validators.MinValueValidator(Decimal('0.0001')), django.core.validators.MaxValueValidator(Decimal('1'))], verbose_name='annual discount rate')),
                 ('horizon_months', models.PositiveSmallIntegerField(default=120, help_text='remaining value counts at most this many future months', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(600)], verbose_name='longest horizon (months)')),
             ],

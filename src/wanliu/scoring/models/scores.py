@@ -27,7 +27,7 @@ class ValuePolicy(models.Model):
         decimal_places=3,
         default=Decimal("0.600"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
-        help_text=_("e.g. 0.6: 60% of what a line pays each month is margin"),
+        help_text=_("e.g. 0.6: the margin is 0.6 of what a line pays each month"),
     )
     annual_discount_rate = models.DecimalField(
         _("annual discount rate"),

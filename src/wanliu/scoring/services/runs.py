@@ -65,6 +65,7 @@ BATCH_ROWS = 20_000
 WRITE_BATCH = 5_000
 FEATURES_KEPT = 3
 STALE_AFTER = dt.timedelta(hours=6)
+FEATURE_MONTHS = 6  # the longest look-back of ``features_as_of``
 ACTIVE = (ScoringRun.Status.QUEUED, ScoringRun.Status.RUNNING)
 
 
@@ -231,7 +232,7 @@ def _execute(run: ScoringRun, *, progress: bool) -> None:
 
     with tempfile.TemporaryDirectory(prefix="wanliu-scoring-") as folder:
         tables = Path(folder) / "tables"
-        operator_extract(tables, progress=progress)
+        operator_extract(tables, since=month_add(run.as_of, -FEATURE_MONTHS), progress=progress)
         lap("extract")
         features = features_as_of(tables, as_of=run.as_of)
         if features.num_rows == 0:

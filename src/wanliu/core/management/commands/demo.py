@@ -74,6 +74,13 @@ class Command(BaseCommand):
         self.stdout.write("Generating past work orders (complaints)...")
         complaints = complaints_history_generate(seed=seed, as_of=as_of)
         self.stdout.write(f"  {complaints.get('complaints.workorder', 0):,} work orders")
+        from wanliu.scoring.campaign_generator import campaign_history_generate
+
+        self.stdout.write("Generating past proactive campaigns (treated and control groups)...")
+        past = campaign_history_generate(seed=seed, as_of=as_of)
+        self.stdout.write(
+            f"  {past.get('campaigns', 0)} campaigns, {past.get('targets', 0):,} targets"
+        )
 
     def _models(self, options: dict[str, Any]) -> None:
         """Train the churn model on the operator once, then score this month once."""
