@@ -215,7 +215,9 @@ def subscription_plan_change(
     ``PlanChange`` row; the subscription's lines stay on it."""
     note = _ensure_reason(reason)
     subscription = (
-        Subscription.objects.select_for_update().select_related("plan").get(pk=subscription.pk)
+        Subscription.objects.select_for_update(of=("self",))
+        .select_related("plan")
+        .get(pk=subscription.pk)
     )
     if subscription.ended_on is not None:
         raise ValidationError(

@@ -66,7 +66,7 @@ def retention_contact_schedule(
     """Plan one contact, or refuse it with the rule it would break."""
     now = now or timezone.now()
     req = (
-        CancellationRequest.objects.select_for_update()
+        CancellationRequest.objects.select_for_update(of=("self",))
         .select_related("customer", "store", "unit")
         .get(pk=request.pk)
     )
@@ -185,7 +185,7 @@ def retention_contact_complete(
     """Record how a planned contact went (reached, no answer) or cancel it."""
     now = now or timezone.now()
     contact = (
-        RetentionContact.objects.select_for_update()
+        RetentionContact.objects.select_for_update(of=("self",))
         .select_related("request", "request__store", "request__unit")
         .get(pk=contact.pk)
     )
@@ -230,7 +230,7 @@ def win_back_outcome_record(
     """The customer came back (won back) or declined; the entry leaves the list."""
     now = now or timezone.now()
     entry = (
-        WinBackEntry.objects.select_for_update()
+        WinBackEntry.objects.select_for_update(of=("self",))
         .select_related("request", "request__store", "request__unit")
         .get(pk=entry.pk)
     )

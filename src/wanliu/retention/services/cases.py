@@ -77,7 +77,7 @@ def retention_case_publish(
     if not can_publish_case(actor):
         raise NotAllowed(_("Your role may not publish cases."))
     req = (
-        CancellationRequest.objects.select_for_update()
+        CancellationRequest.objects.select_for_update(of=("self",))
         .select_related("customer", "accepted_grant")
         .get(pk=request.pk)
     )

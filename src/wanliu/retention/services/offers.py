@@ -67,7 +67,7 @@ def _prepare(
     *, request: CancellationRequest, offer: RetentionOffer, now: dt.datetime
 ) -> tuple[CancellationRequest, int, Decimal, Decimal]:
     req = (
-        CancellationRequest.objects.select_for_update()
+        CancellationRequest.objects.select_for_update(of=("self",))
         .select_related("store", "unit", "customer")
         .get(pk=request.pk)
     )
@@ -323,7 +323,7 @@ def offer_approval_decide(
     now = now or timezone.now()
     with transaction.atomic():
         locked = (
-            OfferGrant.objects.select_for_update()
+            OfferGrant.objects.select_for_update(of=("self",))
             .select_related("request", "request__unit")
             .get(pk=grant.pk)
         )
@@ -345,7 +345,7 @@ def _decide(
     *, grant: OfferGrant, actor: Any, approve: bool, note: str, now: dt.datetime
 ) -> OfferGrant:
     grant = (
-        OfferGrant.objects.select_for_update()
+        OfferGrant.objects.select_for_update(of=("self",))
         .select_related("request", "request__unit", "request__store", "offer")
         .get(pk=grant.pk)
     )

@@ -319,7 +319,7 @@ def cancellation_request_transition(
     status's own timestamp; refuse an illegal move with the moves that are allowed."""
     now = now or timezone.now()
     req = (
-        CancellationRequest.objects.select_for_update()
+        CancellationRequest.objects.select_for_update(of=("self",))
         .select_related("store", "unit")
         .get(pk=request.pk)
     )
@@ -555,7 +555,7 @@ def cancellation_request_insist(
     """
     now = now or timezone.now()
     req = (
-        CancellationRequest.objects.select_for_update()
+        CancellationRequest.objects.select_for_update(of=("self",))
         .select_related("store", "unit")
         .get(pk=request.pk)
     )
@@ -613,7 +613,7 @@ def cancellation_request_transfer(
     supervision shows. The processing deadline does not move."""
     now = now or timezone.now()
     req = (
-        CancellationRequest.objects.select_for_update()
+        CancellationRequest.objects.select_for_update(of=("self",))
         .select_related("store", "unit")
         .get(pk=request.pk)
     )
@@ -714,7 +714,7 @@ def fast_lane_ticket_resolve(
 ) -> FastLaneTicket:
     now = now or timezone.now()
     ticket = (
-        FastLaneTicket.objects.select_for_update()
+        FastLaneTicket.objects.select_for_update(of=("self",))
         .select_related("request", "request__unit", "request__store")
         .get(pk=ticket.pk)
     )

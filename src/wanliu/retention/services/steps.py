@@ -49,7 +49,7 @@ MAX_MONEY = Decimal("1000000")
 
 def _locked(request: CancellationRequest) -> CancellationRequest:
     return (
-        CancellationRequest.objects.select_for_update()
+        CancellationRequest.objects.select_for_update(of=("self",))
         .select_related("store", "unit", "customer", "customer__unit", "subscription__plan")
         .get(pk=request.pk)
     )

@@ -156,7 +156,9 @@ def _ensure_can_run(actor: Any, campaign: Campaign) -> None:
 
 
 def _locked(campaign: Campaign) -> Campaign:
-    return Campaign.objects.select_for_update().select_related("unit").get(pk=campaign.pk)
+    return (
+        Campaign.objects.select_for_update(of=("self",)).select_related("unit").get(pk=campaign.pk)
+    )
 
 
 # --- creating ---------------------------------------------------------------------------
@@ -682,7 +684,7 @@ def outreach_attempt_record(
     now = now or timezone.now()
     at = at or now
     task = (
-        OutreachTask.objects.select_for_update()
+        OutreachTask.objects.select_for_update(of=("self",))
         .select_related("campaign", "unit", "target", "target__customer", "target__offer")
         .get(pk=task.pk)
     )
