@@ -95,10 +95,9 @@ class Artefact:
         return str(self.manifest["positive"])
 
 
-def artefact_save(result: Any, directory: Path, *, overwrite: bool = False) -> Artefact:
-    """Write a ``TrainingResult`` as an artefact directory (atomically, via a sibling temp dir)."""
-    from wanliu.scoring.engine.card import model_card_html
-
+def folder_target_check(directory: Path, *, overwrite: bool) -> Path:
+    """The resolved folder a model may be written to; refuses one holding something else,
+    or a model when ``overwrite`` is not given."""
     directory = directory.resolve()
     if directory.exists():
         if not directory.is_dir():
@@ -107,17 +106,48 @@ def artefact_save(result: Any, directory: Path, *, overwrite: bool = False) -> A
             raise ArtefactError(f"{directory} is not empty and holds no model; choose another")
         if (directory / MANIFEST).exists() and not overwrite:
             raise ArtefactError(f"{directory} already holds a model; pass --force to replace it")
+    return directory
+
+
+def content_version(prefix: str, files: dict[str, bytes]) -> str:
+    """A model version from its files' names and bytes: same model, same version."""
+    content = hashlib.sha256()
+    for name in sorted(files):
+        content.update(name.encode())
+        content.update(files[name])
+    return f"{prefix}-{content.hexdigest()[:12]}"
+
+
+def folder_write(directory: Path, files: dict[str, bytes], manifest: dict[str, Any]) -> None:
+    """Write the files and the manifest (with every file's sha256) into ``directory``
+    atomically: into a sibling temporary folder, then renamed over it."""
+    manifest["files"] = {name: sha256_bytes(data) for name, data in sorted(files.items())}
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
+    try:
+        for name, data in files.items():
+            (staging / name).write_bytes(data)
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        if directory.exists():
+            shutil.rmtree(directory)
+        os.replace(staging, directory)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+
+
+def artefact_save(result: Any, directory: Path, *, overwrite: bool = False) -> Artefact:
+    """Write a ``TrainingResult`` as an artefact directory (atomically, via a sibling temp dir)."""
+    from wanliu.scoring.engine.card import model_card_html
+
+    directory = folder_target_check(directory, overwrite=overwrite)
     model: ChurnModel = result.model
     files: dict[str, bytes] = {
         MODEL_FILE: json.dumps(_model_document(model), sort_keys=True).encode(),
     }
     if model.booster_text is not None:
         files[BOOSTER_FILE] = model.booster_text.encode()
-    content = hashlib.sha256()
-    for name in sorted(files):
-        content.update(name.encode())
-        content.update(files[name])
-    version = f"churn-{content.hexdigest()[:12]}"
+    version = content_version("churn", files)
     manifest: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -146,19 +176,7 @@ def artefact_save(result: Any, directory: Path, *, overwrite: bool = False) -> A
         "training_seconds": round(result.seconds, 2),
     }
     files[CARD_FILE] = model_card_html(manifest).encode()
-    manifest["files"] = {name: sha256_bytes(data) for name, data in sorted(files.items())}
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
-    try:
-        for name, data in files.items():
-            (staging / name).write_bytes(data)
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
-        if directory.exists():
-            shutil.rmtree(directory)
-        os.replace(staging, directory)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+    folder_write(directory, files, manifest)
     return Artefact(path=directory, manifest=manifest, model=model)
 
 
@@ -167,7 +185,7 @@ def path_within(path: Path, roots: Sequence[Path]) -> bool:
     return any(resolved.is_relative_to(root.resolve()) for root in roots)
 
 
-def _read_checked(directory: Path, name: str, expected: str) -> bytes:
+def read_checked(directory: Path, name: str, expected: str) -> bytes:
     file = directory / name
     if file.is_symlink() or not file.is_file():
         raise ArtefactError(f"{directory}: {name} is missing or not a regular file")
@@ -180,8 +198,16 @@ def _read_checked(directory: Path, name: str, expected: str) -> bytes:
     return data
 
 
-def manifest_read(directory: Path, *, roots: Sequence[Path]) -> dict[str, Any]:
-    """The manifest of an artefact under an allowed root (nothing else is read)."""
+def manifest_read(
+    directory: Path,
+    *,
+    roots: Sequence[Path],
+    format: str = FORMAT,
+    format_version: int = FORMAT_VERSION,
+    kind: str = "churn model",
+) -> dict[str, Any]:
+    """The manifest of an artefact (of ``format``) under an allowed root; nothing else is
+    read."""
     if not path_within(directory, roots):
         shown = ", ".join(str(root) for root in roots) or "(none)"
         raise ArtefactError(
@@ -196,12 +222,12 @@ def manifest_read(directory: Path, *, roots: Sequence[Path]) -> dict[str, Any]:
         manifest = json.loads(manifest_file.read_text())
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ArtefactError(f"{directory}: manifest.json is not valid JSON ({exc})") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise ArtefactError(f"{directory}: manifest.json is not a Wanliu churn model manifest")
-    if manifest.get("format_version") != FORMAT_VERSION:
+    if not isinstance(manifest, dict) or manifest.get("format") != format:
+        raise ArtefactError(f"{directory}: manifest.json is not a Wanliu {kind} manifest")
+    if manifest.get("format_version") != format_version:
         raise ArtefactError(
-            f"{directory}: artefact format version {manifest.get('format_version')} is not "
-            f"supported (this install reads version {FORMAT_VERSION}); retrain the model"
+            f"{directory}: {kind} artefact format version {manifest.get('format_version')} is "
+            f"not supported (this install reads version {format_version}); retrain the model"
         )
     return manifest
 
@@ -231,7 +257,7 @@ def artefact_load(directory: Path, *, roots: Sequence[Path], threads: int = 1) -
     if not isinstance(files, dict) or MODEL_FILE not in files:
         raise ArtefactError(f"{directory}: the manifest lists no model file")
     versions_check(manifest)
-    data = {name: _read_checked(directory, name, str(digest)) for name, digest in files.items()}
+    data = {name: read_checked(directory, name, str(digest)) for name, digest in files.items()}
     document = json.loads(data[MODEL_FILE])
     preprocessor = Preprocessor.from_dict(document["preprocessor"])
     if preprocessor.names != manifest.get("features"):

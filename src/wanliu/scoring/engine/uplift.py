@@ -41,13 +41,9 @@ LightGBM text models; nothing is pickled.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -60,9 +56,12 @@ import pyarrow.compute as pc
 from tqdm import tqdm
 
 from wanliu.scoring.engine.artefact import (
+    content_version,
+    folder_target_check,
+    folder_write,
     library_versions,
-    path_within,
-    sha256_bytes,
+    manifest_read,
+    read_checked,
     versions_check,
 )
 from wanliu.scoring.engine.errors import ArtefactError, EngineError, TableError, TargetError
@@ -753,14 +752,7 @@ def uplift_artefact_save(
     """Write a fitted model as an artefact folder (atomically, via a sibling temp folder);
     ``extra`` adds plain data to the manifest (e.g. the campaigns it learned from)."""
     model._fitted()
-    directory = directory.resolve()
-    if directory.exists():
-        if not directory.is_dir():
-            raise ArtefactError(f"{directory} exists and is not a directory")
-        if any(directory.iterdir()) and not (directory / MANIFEST).exists():
-            raise ArtefactError(f"{directory} is not empty and holds no model; choose another")
-        if (directory / MANIFEST).exists() and not overwrite:
-            raise ArtefactError(f"{directory} already holds a model; pass --force to replace it")
+    directory = folder_target_check(directory, overwrite=overwrite)
     files: dict[str, bytes] = {}
     offers_doc = []
     for index, offer in enumerate(model.offers_):
@@ -793,14 +785,10 @@ def uplift_artefact_save(
         "mean_attempts": model.mean_attempts_,
     }
     files[MODEL_FILE] = json.dumps(document, sort_keys=True).encode()
-    content = hashlib.sha256()
-    for name in sorted(files):
-        content.update(name.encode())
-        content.update(files[name])
     manifest: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "model_version": f"uplift-{content.hexdigest()[:12]}",
+        "model_version": content_version("uplift", files),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "libraries": library_versions(),
         "learner": model.learner_,
@@ -816,60 +804,16 @@ def uplift_artefact_save(
         "notes": [note.__dict__ for note in model.notes_],
         "seed": model.seed,
         **(extra or {}),
-        "files": {name: sha256_bytes(data) for name, data in sorted(files.items())},
     }
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
-    try:
-        for name, data in files.items():
-            (staging / name).write_bytes(data)
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
-        if directory.exists():
-            shutil.rmtree(directory)
-        os.replace(staging, directory)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+    folder_write(directory, files, manifest)
     return UpliftArtefact(path=directory, manifest=manifest, model=model)
 
 
 def uplift_manifest_read(directory: Path, *, roots: Sequence[Path]) -> dict[str, Any]:
     """The manifest of an uplift artefact under an allowed root (nothing else is read)."""
-    if not path_within(directory, roots):
-        shown = ", ".join(str(root) for root in roots) or "(none)"
-        raise ArtefactError(
-            f"refusing to load a model from {directory}: it is outside the allowed model "
-            f"roots ({shown}); move it there or add its folder to WANLIU_MODEL_ROOTS"
-        )
-    directory = directory.resolve()
-    file = directory / MANIFEST
-    if not file.is_file() or file.is_symlink():
-        raise ArtefactError(f"{directory}: no model here (manifest.json is missing)")
-    try:
-        manifest = json.loads(file.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ArtefactError(f"{directory}: manifest.json is not valid JSON ({exc})") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise ArtefactError(f"{directory}: manifest.json is not a Wanliu uplift model manifest")
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise ArtefactError(
-            f"{directory}: uplift artefact format version {manifest.get('format_version')} is "
-            f"not supported (this install reads version {FORMAT_VERSION}); retrain the model"
-        )
-    return manifest
-
-
-def _read_checked(directory: Path, name: str, expected: str) -> bytes:
-    file = directory / name
-    if file.is_symlink() or not file.is_file():
-        raise ArtefactError(f"{directory}: {name} is missing or not a regular file")
-    data = file.read_bytes()
-    if sha256_bytes(data) != expected:
-        raise ArtefactError(
-            f"{directory}: {name} does not match the sha256 in the manifest; the artefact "
-            "was changed after training and will not be loaded"
-        )
-    return data
+    return manifest_read(
+        directory, roots=roots, format=FORMAT, format_version=FORMAT_VERSION, kind="uplift model"
+    )
 
 
 def uplift_artefact_load(
@@ -882,7 +826,7 @@ def uplift_artefact_load(
     if not isinstance(files, dict) or MODEL_FILE not in files:
         raise ArtefactError(f"{directory}: the manifest lists no model file")
     versions_check(manifest)
-    data = {name: _read_checked(directory, name, str(digest)) for name, digest in files.items()}
+    data = {name: read_checked(directory, name, str(digest)) for name, digest in files.items()}
     document = json.loads(data[MODEL_FILE])
     preprocessor = Preprocessor.from_dict(document["preprocessor"])
     if preprocessor.names != manifest.get("features"):
