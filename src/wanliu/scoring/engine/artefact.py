@@ -249,10 +249,11 @@ def versions_check(manifest: dict[str, Any]) -> None:
         )
 
 
-def artefact_load(directory: Path, *, roots: Sequence[Path], threads: int = 1) -> Artefact:
-    """Verify and load an artefact; every refusal is an ``ArtefactError`` saying why."""
-    manifest = manifest_read(directory, roots=roots)
-    directory = directory.resolve()
+def files_read(
+    directory: Path, manifest: dict[str, Any]
+) -> tuple[dict[str, bytes], dict[str, Any], Preprocessor]:
+    """Every file the manifest lists, each checked against its sha256, after the library
+    versions; the model document and its preprocessing, checked against the feature list."""
     files = manifest.get("files")
     if not isinstance(files, dict) or MODEL_FILE not in files:
         raise ArtefactError(f"{directory}: the manifest lists no model file")
@@ -265,6 +266,14 @@ def artefact_load(directory: Path, *, roots: Sequence[Path], threads: int = 1) -
             f"{directory}: the feature list in model.json does not match the manifest "
             f"({len(preprocessor.names)} vs {len(manifest.get('features') or [])} features)"
         )
+    return data, document, preprocessor
+
+
+def artefact_load(directory: Path, *, roots: Sequence[Path], threads: int = 1) -> Artefact:
+    """Verify and load an artefact; every refusal is an ``ArtefactError`` saying why."""
+    manifest = manifest_read(directory, roots=roots)
+    directory = directory.resolve()
+    data, document, preprocessor = files_read(directory, manifest)
     algorithm = document["algorithm"]
     booster_text = data[BOOSTER_FILE].decode() if algorithm == "lightgbm" else None
     if algorithm == "lightgbm" and booster_text is None:

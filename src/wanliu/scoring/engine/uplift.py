@@ -57,12 +57,11 @@ from tqdm import tqdm
 
 from wanliu.scoring.engine.artefact import (
     content_version,
+    files_read,
     folder_target_check,
     folder_write,
     library_versions,
     manifest_read,
-    read_checked,
-    versions_check,
 )
 from wanliu.scoring.engine.errors import ArtefactError, EngineError, TableError, TargetError
 from wanliu.scoring.engine.features import Note, Preprocessor, clean_text, features_infer
@@ -822,18 +821,7 @@ def uplift_artefact_load(
     """Verify (root, format, library versions, every file's sha256, feature list) and load."""
     manifest = uplift_manifest_read(directory, roots=roots)
     directory = directory.resolve()
-    files = manifest.get("files")
-    if not isinstance(files, dict) or MODEL_FILE not in files:
-        raise ArtefactError(f"{directory}: the manifest lists no model file")
-    versions_check(manifest)
-    data = {name: read_checked(directory, name, str(digest)) for name, digest in files.items()}
-    document = json.loads(data[MODEL_FILE])
-    preprocessor = Preprocessor.from_dict(document["preprocessor"])
-    if preprocessor.names != manifest.get("features"):
-        raise ArtefactError(
-            f"{directory}: the feature list in model.json does not match the manifest "
-            f"({len(preprocessor.names)} vs {len(manifest.get('features') or [])} features)"
-        )
+    data, document, preprocessor = files_read(directory, manifest)
     boosters = {name: raw.decode() for name, raw in data.items() if name != MODEL_FILE}
     model = UpliftModel(learner=str(document["learner"]), seed=int(manifest.get("seed", 0)))
     models: dict[str, OfferModel] = {}

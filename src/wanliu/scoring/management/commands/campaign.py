@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -37,6 +36,7 @@ from wanliu.scoring.campaigns.services import (
 )
 from wanliu.scoring.engine.errors import EngineError
 from wanliu.scoring.engine.uplift import LEARNERS
+from wanliu.scoring.management.output import json_ready
 from wanliu.scoring.models import Campaign
 from wanliu.scoring.operator import month_start
 
@@ -66,16 +66,6 @@ def _day(text: str) -> dt.date:
         raise CommandError(
             _("--as-of takes a date like 2026-12-01, not %(text)s") % {"text": text}
         ) from exc
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    return value
 
 
 class Command(BaseCommand):
@@ -141,7 +131,7 @@ class Command(BaseCommand):
 
     def _emit(self, options: dict[str, Any], data: Any, text: str) -> None:
         if options.get("json"):
-            self.stdout.write(json.dumps(_clean(data), ensure_ascii=False, default=str))
+            self.stdout.write(json.dumps(json_ready(data), ensure_ascii=False, default=str))
         else:
             self.stdout.write(text)
 

@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import json
-import math
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from wanliu.scoring.engine.artefact import artefact_save, path_within
 from wanliu.scoring.engine.errors import EngineError
 from wanliu.scoring.engine.scorer import churn_evaluate, churn_score_local
 from wanliu.scoring.engine.training import ALGORITHMS, CALIBRATIONS, churn_model_train
+from wanliu.scoring.management.output import json_ready
 from wanliu.scoring.operator import features_as_of, month_start, operator_extract
 from wanliu.scoring.selectors import churn_model_get, churn_models_list, model_path, model_roots
 from wanliu.scoring.services import churn_model_promote
@@ -41,16 +41,6 @@ def _cuts(text: str) -> list[float]:
         return [float(part) for part in text.split(",") if part.strip()]
     except ValueError as exc:
         raise CommandError(_("risk band cut points must be numbers, e.g. 0.1,0.3,0.6")) from exc
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    return value
 
 
 class Command(BaseCommand):
@@ -164,7 +154,7 @@ class Command(BaseCommand):
 
     def _emit(self, options: dict[str, Any], data: dict[str, Any], lines: list[str]) -> None:
         if options.get("json"):
-            self.stdout.write(json.dumps(_clean(data), ensure_ascii=False, sort_keys=True))
+            self.stdout.write(json.dumps(json_ready(data), ensure_ascii=False, sort_keys=True))
         else:
             for line in lines:
                 self.stdout.write(line)
