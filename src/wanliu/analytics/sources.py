@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 import pandas as pd
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
 from wanliu.analytics.extract import frame_of, rows_of
 from wanliu.complaints.models import Category, Revisit, Survey, WorkOrder
@@ -102,20 +102,8 @@ ORDER_COLUMNS = {
 }
 
 
-def orders_frame(
-    *,
-    start: dt.datetime,
-    end: dt.datetime,
-    unit_path: str | None,
-    owner_staff_id: int | None = None,
-) -> pd.DataFrame:
-    """Work orders received in [start, end) from customers of the subtree (merged ones out),
-    or owned by one member of staff."""
-    orders = WorkOrder.objects.exclude(status="merged").filter(
-        _within("customer__unit__path", unit_path), received_at__gte=start, received_at__lt=end
-    )
-    if owner_staff_id is not None:
-        orders = orders.filter(owner_staff_id=owner_staff_id)
+def _orders_frame(orders: QuerySet[WorkOrder]) -> pd.DataFrame:
+    """The ``ORDER_COLUMNS`` of some work orders, one row each."""
     frame = frame_of(
         orders.values_list(
             "id",
@@ -144,6 +132,24 @@ def orders_frame(
         ORDER_COLUMNS,
     )
     frame["parent_category"] = frame["parent_category"].fillna("")
+    return frame
+
+
+def orders_frame(
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    unit_path: str | None,
+    owner_staff_id: int | None = None,
+) -> pd.DataFrame:
+    """Work orders received in [start, end) from customers of the subtree (merged ones out),
+    or owned by one member of staff."""
+    orders = WorkOrder.objects.exclude(status="merged").filter(
+        _within("customer__unit__path", unit_path), received_at__gte=start, received_at__lt=end
+    )
+    if owner_staff_id is not None:
+        orders = orders.filter(owner_staff_id=owner_staff_id)
+    frame = _orders_frame(orders)
     frame["sla_policy"] = frame["sla_policy"].fillna("")
     return frame
 
@@ -159,34 +165,7 @@ def orders_not_closed_frame(
         .filter(Q(resolution_due_at__lt=due_before) | Q(resolution_due_at__isnull=True))
         .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=closed_by) | ~Q(status="closed"))
     )
-    frame = frame_of(
-        orders.values_list(
-            "id",
-            "order_no",
-            "received_at",
-            "channel",
-            "category__code",
-            "category__parent__code",
-            "status",
-            "customer__unit__path",
-            "owner_unit_id",
-            "owner_unit__path",
-            "owner_store_id",
-            "owner_staff_id",
-            "sla_policy_id",
-            "sla_policy__name",
-            "sla_calendar_id",
-            "sla_policy__first_response_minutes",
-            "first_responded_at",
-            "resolution_due_at",
-            "resolved_at",
-            "closed_at",
-            "reopen_count",
-            "reopened_at",
-        ),
-        ORDER_COLUMNS,
-    )
-    frame["parent_category"] = frame["parent_category"].fillna("")
+    frame = _orders_frame(orders)
     return frame
 
 

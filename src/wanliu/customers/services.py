@@ -75,26 +75,36 @@ def lines_cancel(*, lines: Iterable[Line], on: dt.date, actor: Any, reason: str)
     for line in locked:
         if line.status not in IN_SERVICE:
             continue
-        if on < line.activated_on:
-            raise ValidationError(
-                _("on: line %(number)s was activated on %(activated)s, after %(on)s.")
-                % {"number": line.number, "activated": line.activated_on, "on": on}
-            )
-        before = _line_snapshot(line)
-        line.status = Line.Status.CANCELLED
-        line.cancelled_on = on
-        line.save(update_fields=["status", "cancelled_on"])
-        audit_record(
-            actor=actor,
-            action="customer.line.cancel",
-            obj=line,
-            before=before,
-            after=_line_snapshot(line),
-            note=note,
+        _line_status_set(
+            line, status=Line.Status.CANCELLED, on=on, actor=actor, action="cancel", note=note
         )
         changed.append(line)
     _ended_with_their_lines(lines=locked, on=on, actor=actor, note=note)
     return changed
+
+
+def _line_status_set(
+    line: Line, *, status: str, on: dt.date, actor: Any, action: str, note: str
+) -> None:
+    """Move one locked line to ``status`` (cancelled or suspended) from ``on``, audited."""
+    if on < line.activated_on:
+        raise ValidationError(
+            _("on: line %(number)s was activated on %(activated)s, after %(on)s.")
+            % {"number": line.number, "activated": line.activated_on, "on": on}
+        )
+    before = _line_snapshot(line)
+    date_field = "cancelled_on" if status == Line.Status.CANCELLED else "suspended_on"
+    line.status = status
+    setattr(line, date_field, on)
+    line.save(update_fields=["status", date_field])
+    audit_record(
+        actor=actor,
+        action=f"customer.line.{action}",
+        obj=line,
+        before=before,
+        after=_line_snapshot(line),
+        note=note,
+    )
 
 
 def _ended_with_their_lines(*, lines: list[Line], on: dt.date, actor: Any, note: str) -> None:
@@ -124,22 +134,8 @@ def lines_suspend(*, lines: Iterable[Line], on: dt.date, actor: Any, reason: str
     for line in _locked_lines(lines):
         if line.status != Line.Status.ACTIVE:
             continue
-        if on < line.activated_on:
-            raise ValidationError(
-                _("on: line %(number)s was activated on %(activated)s, after %(on)s.")
-                % {"number": line.number, "activated": line.activated_on, "on": on}
-            )
-        before = _line_snapshot(line)
-        line.status = Line.Status.SUSPENDED
-        line.suspended_on = on
-        line.save(update_fields=["status", "suspended_on"])
-        audit_record(
-            actor=actor,
-            action="customer.line.suspend",
-            obj=line,
-            before=before,
-            after=_line_snapshot(line),
-            note=note,
+        _line_status_set(
+            line, status=Line.Status.SUSPENDED, on=on, actor=actor, action="suspend", note=note
         )
         changed.append(line)
     return changed
