@@ -20,7 +20,7 @@ from tests.factories import (
     make_staff,
 )
 from wanliu.core.models import AuditEvent
-from wanliu.customers.models import Account, Line, PlanChange, Subscription
+from wanliu.customers.models import Account, Line, Plan, PlanChange, Subscription
 from wanliu.customers.services import (
     account_close,
     lines_cancel,
@@ -210,3 +210,44 @@ def test_the_360_shows_the_changes(api_client, bundle):
     assert view["subscriptions"][0]["plan"]["code"] == "FAM99"
     assert view["plan_changes"][0]["to_plan"] == "FAM99"
     assert view["plan_changes"][0]["reason"] == "CR2 downgraded"
+
+
+def test_a_plan_change_keeps_every_line_in_service_on_a_plan_that_carries_it(bundle):
+    # given the bundle's two mobile lines in service (LineFactory makes mobile lines)
+    one_card = PlanFactory(code="FAM69", monthly_fee=Decimal("69.00"), mobile_lines=1)
+    # when it would move to a one-card plan, it is refused and nothing moves
+    with pytest.raises(ValidationError, match="to_plan: FAM69 holds 1 mobile line"):
+        subscription_plan_change(
+            subscription=bundle["subscription"],
+            to_plan=one_card,
+            on=TODAY,
+            actor=bundle["actor"],
+            reason="CR3 downgraded",
+        )
+    assert Subscription.objects.get(pk=bundle["subscription"].pk).plan.code == "FAM129"
+    assert not PlanChange.objects.exists()
+    # once one card is cancelled, the one-card plan carries what is left
+    lines_cancel(lines=bundle["lines"][:1], on=TODAY, actor=bundle["actor"], reason="CR3")
+    subscription_plan_change(
+        subscription=bundle["subscription"],
+        to_plan=one_card,
+        on=TODAY,
+        actor=bundle["actor"],
+        reason="CR3 downgraded",
+    )
+    assert Subscription.objects.get(pk=bundle["subscription"].pk).plan.code == "FAM69"
+
+
+def test_a_catalogue_without_capacities_does_not_block_plan_changes(bundle):
+    # given a current plan and a new plan whose catalogue rows give no line counts
+    Plan.objects.filter(code="FAM129").update(mobile_lines=0)
+    bare = PlanFactory(code="OLD50", monthly_fee=Decimal("50.00"), mobile_lines=0)
+    # then the change goes through: only a known capacity is enforced
+    subscription_plan_change(
+        subscription=bundle["subscription"],
+        to_plan=bare,
+        on=TODAY,
+        actor=bundle["actor"],
+        reason="CR4 downgraded",
+    )
+    assert PlanChange.objects.get().to_plan.code == "OLD50"

@@ -222,6 +222,55 @@ def test_a_downgrade_without_a_plan_or_to_a_dearer_one_is_refused(clerk, world):
     assert customer_360(clerk, world)["plan_changes"] == []
 
 
+def test_a_downgrade_to_a_plan_that_cannot_carry_the_lines_is_refused(clerk, world):
+    # given the 3-line bundle with broadband and TV, and two cheaper bundles: one with two
+    # mobile lines, one without TV
+    request = through_step(world, 2)
+    PlanFactory(code="FAM89", monthly_fee="89.00", mobile_lines=2)
+    PlanFactory(code="FAM79", monthly_fee="79.00", has_tv=False)
+    # when the clerk chooses either
+    two = post(
+        clerk,
+        f"/requests/{request.pk}/outcome",
+        {"outcome": "downgraded", "new_plan_code": "FAM89"},
+    )
+    no_tv = post(
+        clerk,
+        f"/requests/{request.pk}/outcome",
+        {"outcome": "downgraded", "new_plan_code": "FAM79"},
+    )
+    # then both are refused with what stands in the way and the way out; nothing changed
+    assert two.status_code == 400
+    assert two.json()["detail"] == (
+        "FAM89 holds 2 mobile line(s); the bundle has 3 in service. Choose a plan "
+        "that holds them, or cancel the extra lines first (a request for each line)."
+    )
+    assert no_tv.status_code == 400
+    assert "FAM79 includes no TV" in no_tv.json()["detail"]
+    assert CancellationRequest.objects.get(pk=request.pk).status == Status.IN_CONVERSATION
+    assert customer_360(clerk, world)["plan_changes"] == []
+
+
+def test_once_the_extra_line_is_cancelled_the_smaller_bundle_is_allowed(clerk, world):
+    PlanFactory(code="FAM89", monthly_fee="89.00", mobile_lines=2)
+    # given the customer first gives up the third card (its own request, processed)
+    rid = open_for(clerk, world, target="line", line_id=world.lines[2].pk)
+    post(clerk, f"/requests/{rid}/steps/calm", {"stated_complaint": "副卡不用了", "mood": "calm"})
+    assert post(clerk, f"/requests/{rid}/insist", {"note": "客户坚持"}).json()["status"] == (
+        "cancelled"
+    )
+    # when the bundle request then downgrades to the 2-line bundle
+    request = through_step(world, 2)
+    detail = post(
+        clerk,
+        f"/requests/{request.pk}/outcome",
+        {"outcome": "downgraded", "new_plan_code": "FAM89"},
+    )
+    # then it goes through
+    assert detail.status_code == 200, detail.content
+    assert customer_360(clerk, world)["subscriptions"][0]["plan"]["code"] == "FAM89"
+
+
 def test_a_refused_customer_change_leaves_the_request_as_it_was(clerk, world):
     # given an account request whose account has two running family bundles
     SubscriptionFactory(account=world.bundle.account, plan=PlanFactory(code="FAM159"))
@@ -266,8 +315,11 @@ def test_downgrade_and_suspend_on_the_desk_page(client_as, api_client, world):
     api_client.login_token("clerk")
     # a downgrade chosen from the desk's list of cheaper plans
     request = through_step(world, 2)
+    PlanFactory(code="FAM89", monthly_fee="89.00", mobile_lines=2)
     desk = page.get(f"/retention/requests/{request.pk}/").content.decode()
     assert 'data-test="outcome-downgrade"' in desk and 'value="FAM99"' in desk
+    # a bundle too small for the customer's three cards is not offered
+    assert 'value="FAM89"' not in desk
     page.post(
         f"/retention/requests/{request.pk}/do/outcome/",
         {"outcome": "downgraded", "new_plan": "FAM99"},

@@ -108,7 +108,8 @@ def world_create(*, today: dt.date | None = None) -> World:
         name="融合套餐99元",
         name_en="Family bundle 99",
         monthly_fee=Decimal("99.00"),
-        mobile_lines=2,
+        included_data_gb=Decimal("20"),
+        mobile_lines=3,
     )
     customer = CustomerFactory(
         store=store,

@@ -301,6 +301,7 @@ def test_an_extract_since_six_months_before_gives_the_same_features(tmp_path: Pa
     counts = operator_extract(recent, since=month_add(AS_OF, -6))
     # then the shorter extract holds fewer monthly rows but the same features as of the month
     assert counts["usage"] < pq.read_metadata(whole / "usage.parquet").num_rows
-    assert features_as_of(recent, as_of=AS_OF, label=True).to_pylist() == features_as_of(
-        whole, as_of=AS_OF, label=True
-    ).to_pylist()
+    assert (
+        features_as_of(recent, as_of=AS_OF, label=True).to_pylist()
+        == features_as_of(whole, as_of=AS_OF, label=True).to_pylist()
+    )

@@ -204,11 +204,41 @@ def account_close(*, account: Account, on: dt.date, actor: Any, reason: str) -> 
 
 
 @transaction.atomic
+def plan_shortfall(subscription: Subscription, plan: Plan) -> str | None:
+    """Why ``plan`` cannot carry the lines the subscription has in service (more mobile
+    lines than it holds, broadband or TV it does not include), or None when it can. A plan
+    whose catalogue entry gives no capacity (0 mobile lines, no speed) is only held to what
+    the current plan gives, so an incomplete catalogue does not block every change."""
+    current = subscription.plan
+    kinds: dict[str, int] = {}
+    for kind in subscription.lines.filter(status__in=IN_SERVICE).values_list("kind", flat=True):
+        kinds[kind] = kinds.get(kind, 0) + 1
+    mobile = kinds.get(Line.Kind.MOBILE, 0)
+    if plan.mobile_lines < min(mobile, current.mobile_lines):
+        return _(
+            "%(plan)s holds %(holds)d mobile line(s); the bundle has %(lines)d in service. "
+            "Choose a plan that holds them, or cancel the extra lines first (a request for "
+            "each line)."
+        ) % {"plan": plan.code, "holds": plan.mobile_lines, "lines": mobile}
+    if kinds.get(Line.Kind.BROADBAND) and current.broadband_mbps and not plan.broadband_mbps:
+        return _(
+            "%(plan)s includes no broadband; the bundle's broadband is in service. Choose a "
+            "plan with broadband, or cancel the broadband line first."
+        ) % {"plan": plan.code}
+    if kinds.get(Line.Kind.TV) and current.has_tv and not plan.has_tv:
+        return _(
+            "%(plan)s includes no TV; the bundle's TV is in service. Choose a plan with TV, "
+            "or cancel the TV line first."
+        ) % {"plan": plan.code}
+    return None
+
+
 def subscription_plan_change(
     *, subscription: Subscription, to_plan: Plan, on: dt.date, actor: Any, reason: str
 ) -> PlanChange:
     """Move a running subscription to another plan (套餐变更) from ``on``, with its
-    ``PlanChange`` row; the subscription's lines stay on it."""
+    ``PlanChange`` row; the subscription's lines stay on it, so the new plan must carry
+    them (``plan_shortfall``)."""
     note = _ensure_reason(reason)
     subscription = (
         Subscription.objects.select_for_update(of=("self",))
@@ -230,6 +260,9 @@ def subscription_plan_change(
             _("on: the subscription started on %(started)s, after %(on)s.")
             % {"started": subscription.started_on, "on": on}
         )
+    shortfall = plan_shortfall(subscription, to_plan)
+    if shortfall:
+        raise ValidationError("to_plan: " + shortfall)
     from_plan = subscription.plan
     subscription.plan = to_plan
     subscription.save(update_fields=["plan"])

@@ -200,9 +200,7 @@ class CsvReader(TableReader):
                     BrokenRow(
                         number,
                         cells,
-                        too_many.format(
-                            actual=row.actual_columns, expected=row.expected_columns
-                        ),
+                        too_many.format(actual=row.actual_columns, expected=row.expected_columns),
                     )
                 )
             return "skip"

@@ -20,6 +20,7 @@ from wanliu.customers.services import (
     account_close,
     lines_cancel,
     lines_suspend,
+    plan_shortfall,
     subscription_end,
     subscription_plan_change,
 )
@@ -423,6 +424,9 @@ def _downgraded_subscription(req: CancellationRequest, new_plan: Plan) -> Subscr
             % {"plan": subscription.plan.code, "fee": subscription.plan.monthly_fee},
             field="new_plan",
         )
+    shortfall = plan_shortfall(subscription, new_plan)
+    if shortfall:
+        raise StepIncomplete(shortfall, field="new_plan")
     return subscription
 
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from wanliu.customers.models import CompetitorPromotion, Plan
+from wanliu.customers.services import plan_shortfall
 from wanliu.customers.templatetags.customers_display import bill_item_label
 from wanliu.org.models import Store
 from wanliu.retention.access import (
@@ -287,7 +288,10 @@ def _cheaper_plans(req: CancellationRequest) -> list[Plan]:
     plans = Plan.objects.filter(on_sale=True, monthly_fee__lt=req.current_monthly_fee)
     if family:
         plans = plans.filter(family=family)
-    return list(plans.order_by("-monthly_fee")[:8])
+    ordered = plans.order_by("-monthly_fee")
+    if subscription is None:
+        return list(ordered[:8])
+    return [plan for plan in ordered if plan_shortfall(subscription, plan) is None][:8]
 
 
 def _render(
