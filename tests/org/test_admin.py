@@ -246,3 +246,33 @@ def test_renaming_a_unit_is_audited_and_adding_one_sets_its_path(admin_client):
     assert branch.path == f"{city.path}{branch.pk}/"
     assert AuditEvent.objects.filter(action="org_unit.update", object_id=str(city.pk)).exists()
     assert AuditEvent.objects.filter(action="org_unit.create", object_id=str(branch.pk)).exists()
+
+
+def test_a_logins_groups_and_superuser_status_follow_the_role_not_the_user_form(admin_client):
+    # given a clerk's login
+    clerk = make_staff(Role.CLERK, username="plain_clerk")
+    page = admin_client.get(f"/admin/auth/user/{clerk.user.pk}/change/").content.decode()
+    # then its change form says where the role is changed, and offers no group picker
+    assert "Follows the role on the staff record" in page
+    assert 'name="groups"' not in page and 'name="is_superuser"' not in page
+    # when the form is posted with a group and superuser status anyway
+    manager_group = Group.objects.get(name=Role.BRANCH_MANAGER)
+    response = admin_client.post(
+        f"/admin/auth/user/{clerk.user.pk}/change/",
+        {
+            "username": "plain_clerk",
+            "first_name": "",
+            "last_name": "",
+            "email": "clerk@example.com",
+            "is_active": "on",
+            "is_superuser": "on",
+            "is_staff": "on",
+            "groups": [manager_group.pk],
+        },
+    )
+    # then the e-mail is saved and what the login may do is unchanged
+    assert response.status_code == 302, response.content.decode()[:2000]
+    clerk.user.refresh_from_db()
+    assert clerk.user.email == "clerk@example.com"
+    assert role_groups(clerk) == {Role.CLERK}
+    assert not clerk.user.is_superuser and not clerk.user.is_staff

@@ -8,6 +8,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
@@ -129,3 +131,41 @@ class StaffAdmin(admin.ModelAdmin):
             language=obj.language,
             actor=request.user,
         )
+
+
+User = get_user_model()
+
+
+class LoginAdmin(UserAdmin):
+    """Logins in the admin. What a login may do follows its staff record's role (audited,
+    through ``staff_role_change``): its groups, permissions and superuser or admin-site
+    status are shown here but changed only by changing the role on the staff record."""
+
+    ROLE_DERIVED = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            fields += [f for f in self.ROLE_DERIVED if f not in fields]
+            fields += ["last_login", "date_joined"]
+        return fields
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        note = _(
+            "Follows the role on the staff record: change the role there (Organisation › "
+            "Staff), which is audited."
+        )
+        return [
+            (name, {**options, "description": note})
+            if "groups" in options.get("fields", ())
+            else (name, options)
+            for name, options in fieldsets
+        ]
+
+
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, LoginAdmin)

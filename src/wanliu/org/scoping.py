@@ -78,3 +78,11 @@ def scope_for(user: Any) -> Scope:
             return NOTHING
         return Scope(store_id=staff.store_id)
     return Scope(unit_path=staff.unit.path)
+
+
+def ids_within(visible: QuerySet[Any], ids: list[int]) -> set[int]:
+    """Which of ``ids`` the scoped queryset ``visible`` holds (no query for none): for lists
+    that show every row of an in-scope parent but link only to what the reader may open."""
+    if not ids:
+        return set()
+    return set(visible.filter(pk__in=ids).values_list("pk", flat=True))
