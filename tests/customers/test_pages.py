@@ -275,7 +275,8 @@ def test_360_query_count_does_not_grow_with_contacts_and_lines(
     # then the page needs no more queries than for the rich history
     with django_assert_max_num_queries(len(rich.captured_queries)):
         assert client.get(f"/customers/{plain.pk}/").status_code == 200
-    assert len(rich.captured_queries) <= 15
+    # session, user, the 360's reads, the churn scores, complaints, requests, outreach
+    assert len(rich.captured_queries) <= 18
 
 
 def test_reveal_button_only_for_permitted_roles_and_reveal_is_audited(stores):

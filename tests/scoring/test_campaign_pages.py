@@ -122,6 +122,28 @@ def test_an_agent_works_outreach_tasks_from_the_pages(world):
     _english(client)
     page = client.get(f"/scoring/outreach/{task.pk}/").content.decode()
     assert "offer accepted" in page and "Record the attempt" not in page
+    # and the customer's 360 shows the call to whoever faces them, linked for the agent
+    view = client.get(f"/api/v1/customers/{task.target.customer_id}").json()
+    assert view["outreach"] == [
+        {
+            "id": task.pk,
+            "campaign": "Hotline calls",
+            "offer": {
+                "code": task.target.offer.code,
+                "name": task.target.offer.name,
+                "name_en": task.target.offer.name_en,
+            },
+            "status": "accepted",
+            "status_label": "offer accepted (接受)",
+            "attempts": 1,
+            "created_at": view["outreach"][0]["created_at"],
+            "last_attempt_at": view["outreach"][0]["last_attempt_at"],
+            "url": f"/scoring/outreach/{task.pk}/",
+        }
+    ]
+    assert view["outreach"][0]["last_attempt_at"] is not None
+    page = client.get(f"/customers/{task.target.customer_id}/").content.decode()
+    assert 'data-test="outreach"' in page and "Hotline calls" in page
     # and the agent may not open the campaigns pages
     assert client.get("/scoring/campaigns/").status_code == 403
     assert client.get(f"/scoring/campaigns/{campaign.pk}/").status_code == 404

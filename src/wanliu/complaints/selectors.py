@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import Avg, Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from wanliu.complaints.models import (
@@ -26,10 +27,11 @@ from wanliu.complaints.models import (
     WorkOrder,
 )
 from wanliu.complaints.permissions import WORK, staff_of
+from wanliu.complaints.presenters import order_item
 from wanliu.complaints.services import notices
 from wanliu.complaints.services.search import work_order_search
 from wanliu.org.models import OrgUnit, Staff
-from wanliu.org.scoping import scope_for
+from wanliu.org.scoping import ids_within, scope_for
 
 _VARIABLE = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
@@ -238,3 +240,32 @@ def reopens_against_owner(*, user: Any) -> list[dict[str, Any]]:
         .order_by("-count")
     )
     return [dict(row) for row in rows]
+
+
+def customer_work_orders(*, user: Any, customer_id: int, limit: int = 10) -> dict[str, Any]:
+    """The customer's complaints for their 360: how many are open, and the latest (open
+    ones first) with a link to each the reader may open. The customer is already in the
+    reader's scope; an order owned elsewhere shows its summary without the link."""
+    orders = WorkOrder.objects.filter(customer_id=customer_id)
+    latest = list(
+        orders.select_related("category", "customer", "owner_unit", "owner_staff")
+        .annotate(
+            open_rank=Case(
+                When(status__in=OPEN_STATUSES, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("open_rank", "-received_at", "-id")[:limit]
+    )
+    visible = ids_within(work_orders_visible_to(user), [o.pk for o in latest])
+    open_count = sum(1 for o in latest if o.status in OPEN_STATUSES)
+    if open_count == limit:  # open ones come first: there may be more than the page shows
+        open_count = orders.filter(status__in=OPEN_STATUSES).count()
+    now = timezone.now()
+    items = []
+    for order in latest:
+        item = order_item(order, now)
+        item["url"] = reverse("complaints:order", args=[order.pk]) if order.pk in visible else None
+        items.append(item)
+    return {"open": open_count, "items": items}

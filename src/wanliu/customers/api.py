@@ -51,7 +51,8 @@ def customers_list(request: HttpRequest, params: Query[ListParams]) -> dict[str,
 
 @router.get("/{customer_id}", response=Customer360Out, summary="The customer 360")
 def customers_detail(request: HttpRequest, customer_id: int) -> dict[str, Any]:
-    """Customer, lines, bundle, tenure, last 3 months of bills, 12 months of usage, contacts."""
+    """Customer, lines, bundle, tenure, last 3 months of bills, 12 months of usage, contacts,
+    churn risk and value, complaints, cancellation requests and proactive-campaign calls."""
     return customer_360_data(customer_360(user=request.user, customer_id=customer_id))
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from wanliu.complaints.selectors import customer_work_orders
 from wanliu.customers.models import Line, Plan
 from wanliu.customers.selectors import Customer360
+from wanliu.retention.selectors import customer_cancellation_requests
+from wanliu.scoring.campaigns.selectors import customer_outreach
 from wanliu.scoring.presenters import churn_for_lines
 
 
@@ -32,10 +35,28 @@ def customer_churn(view: Customer360) -> dict[str, Any] | None:
     return churn_for_lines(line_ids=in_service, exact=True)
 
 
-def customer_360_data(view: Customer360, *, churn: dict[str, Any] | None = None) -> dict[str, Any]:
+def customer_cases(view: Customer360) -> dict[str, Any]:
+    """The customer's complaints, cancellation requests and proactive-campaign calls: what
+    whoever faces the customer must know before they speak."""
+    user, customer_id = view.viewer, view.customer.pk
+    return {
+        "complaints": customer_work_orders(user=user, customer_id=customer_id),
+        "retention_requests": customer_cancellation_requests(user=user, customer_id=customer_id),
+        "outreach": customer_outreach(user=user, customer_id=customer_id),
+    }
+
+
+def customer_360_data(
+    view: Customer360,
+    *,
+    churn: dict[str, Any] | None = None,
+    cases: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     c = view.customer
     if churn is None:
         churn = customer_churn(view)
+    if cases is None:
+        cases = customer_cases(view)
     accounts = {a.pk: a.account_no for a in view.accounts}
     return {
         "id": c.pk,
@@ -127,4 +148,5 @@ def customer_360_data(view: Customer360, *, churn: dict[str, Any] | None = None)
             for pc in view.plan_changes
         ],
         "churn": churn,
+        **cases,
     }

@@ -136,6 +136,69 @@ class ChurnOut(Schema):
     lines: list[LineRiskOut]
 
 
+class CustomerComplaintOut(Schema):
+    """One of the customer's work orders; ``url`` is null when the reader may not open it."""
+
+    id: int
+    order_no: str
+    status: str
+    status_label: str
+    channel: str
+    category: str
+    priority: str
+    priority_label: str
+    title: str
+    owner_unit: str
+    owner_staff: str | None
+    received_at: dt.datetime
+    resolution_due_at: dt.datetime | None
+    overdue: bool
+    url: str | None
+
+
+class CustomerComplaintsOut(Schema):
+    open: int
+    items: list[CustomerComplaintOut]
+
+
+class CustomerRequestOut(Schema):
+    """One cancellation or suspension request; ``url`` null when not the reader's to open."""
+
+    id: int
+    request_no: str
+    kind: str
+    kind_label: str
+    target: str
+    target_label: str
+    what: str | None
+    status: str
+    status_label: str
+    open: bool
+    opened_at: dt.datetime
+    store: str | None
+    url: str | None
+
+
+class OfferRefOut(Schema):
+    code: str
+    name: str
+    name_en: str
+
+
+class CustomerOutreachOut(Schema):
+    """One proactive-campaign task that called (or is to call) the customer."""
+
+    id: int
+    campaign: str
+    offer: OfferRefOut | None
+    status: str
+    status_label: str
+    attempts: int
+    created_at: dt.datetime
+    last_attempt_at: dt.datetime | None
+    url: str | None
+
+
 class Customer360Out(Schema):
     id: int
     customer_no: str
@@ -155,6 +218,9 @@ class Customer360Out(Schema):
     contacts: list[ContactOut]
     plan_changes: list[PlanChangeOut]
     churn: ChurnOut | None
+    complaints: CustomerComplaintsOut
+    retention_requests: list[CustomerRequestOut]
+    outreach: list[CustomerOutreachOut]
 
 
 class NationalIdOut(Schema):

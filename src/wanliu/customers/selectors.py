@@ -108,6 +108,7 @@ class Customer360:
     usage_months: list[dt.date] = field(default_factory=list)
     contacts: list[Contact] = field(default_factory=list)
     plan_changes: list[PlanChange] = field(default_factory=list)
+    viewer: Any = None  # who reads it: the cases on it link only to what they may open
 
     @property
     def tenure_months(self) -> int:
@@ -143,7 +144,7 @@ def customer_360(
     """The 360 view of one customer in scope: a fixed handful of indexed queries."""
     customer = customer_get_for(user=user, customer_id=customer_id)
     today = today or timezone.localdate()
-    view = Customer360(customer=customer, today=today)
+    view = Customer360(customer=customer, today=today, viewer=user)
     view.accounts = list(Account.objects.filter(customer=customer).order_by("opened_on", "id"))
     account_ids = [a.pk for a in view.accounts]
     view.subscriptions = list(

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from wanliu.customers.charts import usage_chart_html
-from wanliu.customers.presenters import customer_churn
+from wanliu.customers.presenters import customer_cases, customer_churn
 from wanliu.customers.selectors import customer_360, customer_get_for, customer_list
 from wanliu.customers.services import national_id_can_reveal, national_id_reveal
 
@@ -42,6 +42,7 @@ def detail(request: HttpRequest, customer_id: int) -> HttpResponse:
             "view": view,
             "customer": view.customer,
             "churn": churn,
+            "cases": customer_cases(view),
             "usage_chart": usage_chart_html(view),
             "can_reveal_id": national_id_can_reveal(user=request.user),
         },

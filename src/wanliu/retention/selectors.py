@@ -22,6 +22,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.urls import reverse
 from django.utils import timezone
 
 from wanliu.customers.models import Bill, CompetitorPromotion, Customer, Line, Subscription
@@ -33,6 +34,7 @@ from wanliu.customers.selectors import (
     tenure_months,
 )
 from wanliu.org.models import OrgUnit, Store
+from wanliu.org.scoping import ids_within
 from wanliu.retention.access import (
     approvals_pending_filter,
     cancellation_requests_visible_to,
@@ -46,6 +48,7 @@ from wanliu.retention.comparison import (
     comparison_compute,
 )
 from wanliu.retention.models import (
+    OPEN_STATUSES,
     OUTCOME_STATUSES,
     PROCESSED_STATUSES,
     REASON_ROUTE,
@@ -639,3 +642,37 @@ def branch_of(unit: OrgUnit) -> OrgUnit | None:
     """The branch (分局) a unit belongs to, itself when it is one."""
     ids = [int(part) for part in unit.path.strip("/").split("/") if part]
     return OrgUnit.objects.filter(pk__in=ids, kind=OrgUnit.Kind.BRANCH).order_by("-path").first()
+
+
+def customer_cancellation_requests(
+    *, user: Any, customer_id: int, limit: int = 10
+) -> list[dict[str, Any]]:
+    """The customer's cancellation and suspension requests for their 360, newest first,
+    each with its link when the reader may open it (another store's request shows its
+    summary only)."""
+    requests = list(
+        CancellationRequest.objects.filter(customer_id=customer_id)
+        .select_related("store", "line", "subscription__plan")
+        .order_by("-opened_at", "-id")[:limit]
+    )
+    visible = ids_within(cancellation_requests_visible_to(user), [r.pk for r in requests])
+    return [
+        {
+            "id": r.pk,
+            "request_no": r.request_no or "",
+            "kind": r.kind,
+            "kind_label": str(r.get_kind_display()),
+            "target": r.target,
+            "target_label": str(r.get_target_display()),
+            "what": r.line.number
+            if r.line is not None
+            else (r.subscription.plan.code if r.subscription is not None else None),
+            "status": r.status,
+            "status_label": str(r.get_status_display()),
+            "open": r.status in OPEN_STATUSES,
+            "opened_at": r.opened_at,
+            "store": r.store.name if r.store is not None else None,
+            "url": reverse("retention:desk", args=[r.pk]) if r.pk in visible else None,
+        }
+        for r in requests
+    ]

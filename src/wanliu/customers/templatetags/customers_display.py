@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -40,13 +40,17 @@ BILL_ITEM_LABELS = {
 
 @register.filter
 def localized_name(obj: Any) -> str:
-    """``name_en`` when the page is in English and the object has one, else ``name``."""
+    """``name_en`` when the page is in English and the object (or dict) has one, else
+    ``name``."""
     if obj is None:
         return ""
-    english = getattr(obj, "name_en", "")
+    if isinstance(obj, Mapping):
+        english, name = obj.get("name_en", ""), obj.get("name", "")
+    else:
+        english, name = getattr(obj, "name_en", ""), obj.name
     if english and _language_is_english():
         return str(english)
-    return str(obj.name)
+    return str(name)
 
 
 def bill_item_label(code: str) -> str:

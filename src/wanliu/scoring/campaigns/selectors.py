@@ -9,9 +9,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.urls import reverse
 from django.utils import timezone
 
+from wanliu.org.scoping import ids_within
 from wanliu.scoring.campaigns.access import campaigns_visible_to, outreach_tasks_visible_to
 from wanliu.scoring.campaigns.data import HistoryRow
 from wanliu.scoring.engine.errors import ArtefactError
@@ -367,3 +369,36 @@ def uplift_model_evaluate(
         "overlap": sorted(learned & {c.pk for c in chosen}),
         **result,
     }
+
+
+def customer_outreach(*, user: Any, customer_id: int, limit: int = 5) -> list[dict[str, Any]]:
+    """The proactive campaigns that called (or are to call) the customer, newest first,
+    for the 360: so whoever faces the customer knows who called them and why. A task the
+    reader may not work shows without its link."""
+    tasks = list(
+        OutreachTask.objects.filter(target__customer_id=customer_id)
+        .select_related("campaign", "target__offer")
+        .annotate(last_attempt_at=Max("attempt_rows__at"))
+        .order_by("-created_at", "-id")[:limit]
+    )
+    visible = ids_within(outreach_tasks_visible_to(user), [t.pk for t in tasks])
+    return [
+        {
+            "id": task.pk,
+            "campaign": task.campaign.name,
+            "offer": {
+                "code": task.target.offer.code,
+                "name": task.target.offer.name,
+                "name_en": task.target.offer.name_en,
+            }
+            if task.target.offer
+            else None,
+            "status": task.status,
+            "status_label": str(task.get_status_display()),
+            "attempts": task.attempts,
+            "created_at": task.created_at,
+            "last_attempt_at": task.last_attempt_at,  # type: ignore[attr-defined]
+            "url": reverse("scoring:outreach_task", args=[task.pk]) if task.pk in visible else None,
+        }
+        for task in tasks
+    ]
