@@ -11,7 +11,8 @@ from django.test import Client
 from wanliu.core.demo import DEMO_PASSWORD
 from wanliu.customers.models import Customer
 from wanliu.org.models import Role, Staff
-from wanliu.scoring.models import ChurnScore, ScoringRun
+from wanliu.scoring.campaigns.selectors import uplift_models_list
+from wanliu.scoring.models import Campaign, ChurnScore, ScoringRun
 
 pytestmark = pytest.mark.django_db
 
@@ -47,9 +48,15 @@ def test_demo_creates_one_login_per_role_and_reuses_data():
 
 def test_demo_clerk_sees_a_360_with_bills_in_both_languages():
     out = io.StringIO()
-    call_command("demo", lines=300, months=3, seed=3, no_serve=True, stdout=out)
+    call_command("demo", lines=800, months=12, seed=3, no_serve=True, stdout=out)
     # the demo trained and promoted a churn model and scored the month with it
     assert "promoted" in out.getvalue() and "lines scored" in out.getvalue()
+    # and learned uplift from its past campaigns, so a new campaign can be targeted
+    assert "Training the uplift model on the past campaigns" in out.getvalue()
+    [uplift] = uplift_models_list()
+    assert uplift.manifest["campaigns"] == sorted(
+        Campaign.objects.filter(status=Campaign.Status.CLOSED).values_list("pk", flat=True)
+    )
     run = ScoringRun.objects.get()
     assert run.status == ScoringRun.Status.DONE
     assert ChurnScore.objects.filter(model_version=run.model_version).count() == run.lines_scored

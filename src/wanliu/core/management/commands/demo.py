@@ -15,7 +15,11 @@ from django.utils import timezone
 from wanliu.core.demo import DEMO_PASSWORD, DemoDataMissing, demo_logins_ensure
 from wanliu.customers.models import Customer
 from wanliu.retention.generator import retention_history_generate
-from wanliu.scoring.models import ScoringRun
+from wanliu.scoring.campaigns.errors import CampaignError
+from wanliu.scoring.campaigns.selectors import uplift_models_list
+from wanliu.scoring.campaigns.services import uplift_model_train
+from wanliu.scoring.engine.errors import EngineError
+from wanliu.scoring.models import Campaign, ScoringRun
 from wanliu.scoring.selectors import churn_model_promoted_path
 from wanliu.scoring.services.runs import scoring_run_execute, scoring_run_request
 from wanliu.scoring.services.training import operator_train
@@ -104,6 +108,27 @@ class Command(BaseCommand):
                 f"  {run.lines_scored:,} lines scored for {run.as_of:%Y-%m}; value at risk "
                 f"{run.summary.get('value_at_risk')} yuan"
             )
+        self._uplift(options)
+
+    def _uplift(self, options: dict[str, Any]) -> None:
+        """Learn uplift from the past campaigns once, so a new proactive campaign can be
+        targeted from the demo's pages."""
+        if uplift_models_list() or not Campaign.objects.filter(
+            status=Campaign.Status.CLOSED
+        ).exists():
+            return
+        self.stdout.write("Training the uplift model on the past campaigns...")
+        try:
+            trained = uplift_model_train(seed=options["seed"], threads=2, progress=True)
+        except (CampaignError, EngineError) as exc:
+            # A tiny demo operator may have too few past targets to learn from.
+            message = exc.message if isinstance(exc, CampaignError) else str(exc)
+            self.stdout.write(f"  no uplift model: {message}")
+            return
+        self.stdout.write(
+            f"  uplift model {trained['model_version']} ({trained['learner']}, "
+            f"{trained['rows']:,} past targets, offers {', '.join(trained['offers'])})"
+        )
 
     def _print_logins(self, logins: list[Any], options: dict[str, Any]) -> None:
         self.stdout.write("")
