@@ -203,16 +203,24 @@ def account_close(*, account: Account, on: dt.date, actor: Any, reason: str) -> 
     return account
 
 
-@transaction.atomic
-def plan_shortfall(subscription: Subscription, plan: Plan) -> str | None:
+def lines_in_service_by_kind(subscription: Subscription) -> dict[str, int]:
+    """How many lines of each kind the subscription has in service."""
+    kinds: dict[str, int] = {}
+    for kind in subscription.lines.filter(status__in=IN_SERVICE).values_list("kind", flat=True):
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return kinds
+
+
+def plan_shortfall(
+    subscription: Subscription, plan: Plan, kinds: dict[str, int] | None = None
+) -> str | None:
     """Why ``plan`` cannot carry the lines the subscription has in service (more mobile
     lines than it holds, broadband or TV it does not include), or None when it can. A plan
     whose catalogue entry gives no capacity (0 mobile lines, no speed) is only held to what
     the current plan gives, so an incomplete catalogue does not block every change."""
     current = subscription.plan
-    kinds: dict[str, int] = {}
-    for kind in subscription.lines.filter(status__in=IN_SERVICE).values_list("kind", flat=True):
-        kinds[kind] = kinds.get(kind, 0) + 1
+    if kinds is None:
+        kinds = lines_in_service_by_kind(subscription)
     mobile = kinds.get(Line.Kind.MOBILE, 0)
     if plan.mobile_lines < min(mobile, current.mobile_lines):
         return _(
@@ -233,6 +241,7 @@ def plan_shortfall(subscription: Subscription, plan: Plan) -> str | None:
     return None
 
 
+@transaction.atomic
 def subscription_plan_change(
     *, subscription: Subscription, to_plan: Plan, on: dt.date, actor: Any, reason: str
 ) -> PlanChange:

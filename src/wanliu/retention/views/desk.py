@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from wanliu.customers.models import CompetitorPromotion, Plan
-from wanliu.customers.services import plan_shortfall
+from wanliu.customers.services import lines_in_service_by_kind, plan_shortfall
 from wanliu.customers.templatetags.customers_display import bill_item_label
 from wanliu.org.models import Store
 from wanliu.retention.access import (
@@ -291,7 +291,8 @@ def _cheaper_plans(req: CancellationRequest) -> list[Plan]:
     ordered = plans.order_by("-monthly_fee")
     if subscription is None:
         return list(ordered[:8])
-    return [plan for plan in ordered if plan_shortfall(subscription, plan) is None][:8]
+    kinds = lines_in_service_by_kind(subscription)
+    return [p for p in ordered if plan_shortfall(subscription, p, kinds) is None][:8]
 
 
 def _render(
