@@ -186,6 +186,11 @@ WANLIU_SMS_GATEWAY_SECRET = os.environ.get("WANLIU_SMS_GATEWAY_SECRET", "")
 WANLIU_SMS_SENDER_ID = os.environ.get("WANLIU_SMS_SENDER_ID", "")
 WANLIU_WEBHOOK_URL = os.environ.get("WANLIU_WEBHOOK_URL", "")
 WANLIU_WEBHOOK_SECRET = os.environ.get("WANLIU_WEBHOOK_SECRET", "")
+# System events sent by webhook (wanliu.notify.events): names, prefixes ending in ".", "*".
+WANLIU_WEBHOOK_EVENTS = tuple(
+    item.strip() for item in os.environ.get("WANLIU_WEBHOOK_EVENTS", "").split(",") if item.strip()
+)
+WANLIU_WEBHOOK_RECIPIENT = os.environ.get("WANLIU_WEBHOOK_RECIPIENT", "operator-systems")
 
 
 def notify_channels_from(text: str) -> dict[str, str]:

@@ -44,6 +44,15 @@ class OutboxMessage(models.Model):
     recipient = models.CharField(_("recipient"), max_length=254)
     subject = models.CharField(_("subject"), max_length=255, blank=True)
     body = models.TextField(_("body"))
+    event = models.CharField(
+        _("system event"),
+        max_length=80,
+        blank=True,
+        help_text=_(
+            "For a webhook that tells the operator's other systems what happened (e.g. "
+            "complaints.work_order.status_changed): the body is the event's JSON data."
+        ),
+    )
     idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
     urgent = models.BooleanField(_("urgent"), default=False)
     transactional = models.BooleanField(

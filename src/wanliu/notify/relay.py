@@ -257,6 +257,7 @@ def _envelope(message: OutboxMessage) -> Envelope:
         idempotency_key=message.idempotency_key,
         created_at=message.created_at,
         related=related,
+        event=message.event,
     )
 
 

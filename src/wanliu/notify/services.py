@@ -63,6 +63,7 @@ def message_enqueue(
     urgent: bool = False,
     transactional: bool = False,
     not_before: datetime | None = None,
+    event: str = "",
 ) -> OutboxMessage:
     """Write one notice to the outbox, in the caller's transaction (transactional outbox).
 
@@ -91,6 +92,10 @@ def message_enqueue(
         raise ValidationError(_("A subject may have at most 255 characters."))
     if not body:
         raise ValidationError(_("A message needs a body."))
+    if event and (channel != Channel.WEBHOOK or len(event) > 80):
+        raise ValidationError(
+            _("A system event goes by webhook and has a name of 1 to 80 characters.")
+        )
     if not_before is not None and timezone.is_naive(not_before):
         raise ValueError("not_before must be timezone-aware")
 
@@ -125,6 +130,7 @@ def message_enqueue(
                 recipient=recipient,
                 subject=subject,
                 body=body,
+                event=event,
                 idempotency_key=idempotency_key,
                 urgent=urgent,
                 transactional=transactional,

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from wanliu.complaints.models import WorkOrder
+from wanliu.notify.events import event_publish
 from wanliu.notify.services import message_enqueue, template_render
 from wanliu.org.models import Staff
 
@@ -140,3 +141,46 @@ def staff_escalation_notice(
         urgent=True,
     )
     return True
+
+
+def order_event_data(order: WorkOrder) -> dict[str, Any]:
+    """What other systems are told about a work order (no internal notes)."""
+    return {
+        "id": order.pk,
+        "order_no": order.order_no or "",
+        "status": order.status,
+        "channel": order.channel,
+        "category": order.category.code,
+        "priority": order.priority,
+        "customer_no": order.customer.customer_no,
+        "line": order.line.number if order.line_id and order.line else None,
+        "owner_unit": order.owner_unit.name,
+        "owner_staff": order.owner_staff.employee_no if order.owner_staff else None,
+        "received_at": order.received_at,
+        "resolution_due_at": order.resolution_due_at,
+        "resolution": order.resolution,
+        "reopen_count": order.reopen_count,
+    }
+
+
+def order_created_event(order: WorkOrder) -> None:
+    event_publish(
+        event="complaints.work_order.created",
+        key=f"work_order:{order.pk}:created",
+        data=order_event_data(order),
+        related=order,
+    )
+
+
+def order_status_event(order: WorkOrder, *, change: Any) -> None:
+    event_publish(
+        event="complaints.work_order.status_changed",
+        key=f"work_order:{order.pk}:status:{change.pk}",
+        data={
+            **order_event_data(order),
+            "from_status": change.from_status,
+            "to_status": change.to_status,
+            "at": change.at,
+        },
+        related=order,
+    )

@@ -173,6 +173,7 @@ def work_order_create(
         },
         note=order.upgrade_reason,
     )
+    notices.order_created_event(order)
     notices.customer_notice(order=order, key=notices.ACCEPTED, milestone="accepted")
     search.search_index_update(order=order)
     return order

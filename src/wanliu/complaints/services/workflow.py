@@ -87,7 +87,7 @@ def work_order_transition(
             fields.update(sla.sla_cycle_restart(order=order, now=now))
         fields.update(sla.sla_recompute(order=order, now=now, rematch=False))
         order.save(update_fields=sorted(fields))
-        StatusChange.objects.create(
+        change = StatusChange.objects.create(
             order=order,
             from_status=from_status,
             to_status=to_status,
@@ -104,6 +104,7 @@ def work_order_transition(
             note=note,
         )
         _after_transition(order=order, to_status=to_status, actor=actor, note=note, now=now)
+        notices.order_status_event(order, change=change)
     return order
 
 

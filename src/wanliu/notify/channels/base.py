@@ -21,6 +21,7 @@ class Envelope:
     idempotency_key: str
     created_at: datetime
     related: str = ""  # "app_label.model:pk" of the object the message is about
+    event: str = ""  # a system event's name; its JSON data is the body
 
 
 @dataclass(frozen=True)

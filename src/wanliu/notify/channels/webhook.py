@@ -1,12 +1,17 @@
 """Outbound webhooks: the message as signed JSON to one configured URL.
 
-Settings: ``WANLIU_WEBHOOK_URL`` and ``WANLIU_WEBHOOK_SECRET``. The body is
-``{"id", "event", "recipient", "subject", "body", "related", "created_at"}`` where ``id``
-is the idempotency key (also sent as the ``Idempotency-Key`` header) and ``recipient`` is
-the logical addressee given at enqueue time (e.g. the consuming system's name).
+Settings: ``WANLIU_WEBHOOK_URL`` and ``WANLIU_WEBHOOK_SECRET``. A message's body is
+``{"id", "event": "notify.message", "recipient", "subject", "body", "related",
+"created_at"}``; a system event's (``wanliu.notify.events``) is ``{"id", "event": its name,
+"recipient", "data": its JSON data, "related", "created_at"}``. ``id`` is the idempotency
+key (also sent as the ``Idempotency-Key`` header) and ``recipient`` the logical addressee
+given at enqueue time (e.g. the consuming system's name).
 """
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 from django.conf import settings
 
@@ -24,17 +29,21 @@ class SignedWebhookChannel(NotifyChannel):
         return signed_post(
             url=getattr(settings, "WANLIU_WEBHOOK_URL", ""),
             secret=getattr(settings, "WANLIU_WEBHOOK_SECRET", ""),
-            payload={
-                "id": envelope.idempotency_key,
-                "event": EVENT,
-                "recipient": envelope.recipient,
-                "subject": envelope.subject,
-                "body": envelope.body,
-                "related": envelope.related,
-                "created_at": envelope.created_at.isoformat(),
-            },
+            payload=payload_of(envelope),
             idempotency_key=envelope.idempotency_key,
             timeout=getattr(settings, "WANLIU_NOTIFY_TIMEOUT_SECONDS", 30),
             hand_over=hand_over,
             what="webhook",
         )
+
+
+def payload_of(envelope: Envelope) -> dict[str, Any]:
+    common = {
+        "id": envelope.idempotency_key,
+        "recipient": envelope.recipient,
+        "related": envelope.related,
+        "created_at": envelope.created_at.isoformat(),
+    }
+    if envelope.event:
+        return {**common, "event": envelope.event, "data": json.loads(envelope.body)}
+    return {**common, "event": EVENT, "subject": envelope.subject, "body": envelope.body}

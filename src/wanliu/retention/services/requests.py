@@ -24,6 +24,7 @@ from wanliu.customers.services import (
     subscription_end,
     subscription_plan_change,
 )
+from wanliu.notify.events import event_publish
 from wanliu.org.models import Role, Store
 from wanliu.retention.access import can_complete, can_open, can_work, staff_of
 from wanliu.retention.models import (
@@ -83,6 +84,30 @@ def request_snapshot(request: CancellationRequest) -> dict[str, Any]:
             request.refusal_flagged_at.isoformat() if request.refusal_flagged_at else None
         ),
         "accepted_grant": request.accepted_grant_id,
+    }
+
+
+def request_event_data(request: CancellationRequest) -> dict[str, Any]:
+    """What the operator's other systems (billing carries out the cancellation) are told."""
+    grant = request.accepted_grant
+    return {
+        "id": request.pk,
+        "request_no": request.request_no or "",
+        "kind": request.kind,
+        "target": request.target,
+        "customer_no": request.customer.customer_no,
+        "account_no": request.account.account_no if request.account_id else None,
+        "subscription_id": request.subscription_id,
+        "line": request.line.number if request.line_id and request.line else None,
+        "channel": request.channel,
+        "store": request.store.code if request.store_id and request.store else None,
+        "status": request.status,
+        "outcome": request.outcome or None,
+        "reason": request.reason or None,
+        "new_plan": request.new_plan.code if request.new_plan_id and request.new_plan else None,
+        "offer": grant.offer.code if grant is not None else None,
+        "opened_at": request.opened_at,
+        "due_at": request.due_at,
     }
 
 
@@ -226,6 +251,12 @@ def cancellation_request_open(
         obj=request,
         after={**request_snapshot(request), "kind": kind, "target": target, "channel": channel},
     )
+    event_publish(
+        event="retention.request.opened",
+        key=f"cancellation_request:{request.pk}:opened",
+        data=request_event_data(request),
+        related=request,
+    )
     return request
 
 
@@ -357,7 +388,7 @@ def cancellation_request_transition(
         fields.append("new_plan")
     req.save(update_fields=fields)
     _customer_change(req, to_status=to_status, actor=actor, new_plan=new_plan, now=now)
-    StatusChange.objects.create(
+    change = StatusChange.objects.create(
         request=req, from_status=current, to_status=to_status, at=now, actor=actor, note=note
     )
     if to_status in OUTCOME_STATUSES and to_status != Status.COOLING_OFF:
@@ -369,6 +400,17 @@ def cancellation_request_transition(
         before=before,
         after=request_snapshot(req),
         note=note,
+    )
+    event_publish(
+        event="retention.request.status_changed",
+        key=f"cancellation_request:{req.pk}:status:{change.pk}",
+        data={
+            **request_event_data(req),
+            "from_status": current,
+            "to_status": to_status,
+            "at": now,
+        },
+        related=req,
     )
     return req
 
