@@ -113,9 +113,10 @@ class Command(BaseCommand):
     def _uplift(self, options: dict[str, Any]) -> None:
         """Learn uplift from the past campaigns once, so a new proactive campaign can be
         targeted from the demo's pages."""
-        if uplift_models_list() or not Campaign.objects.filter(
-            status=Campaign.Status.CLOSED
-        ).exists():
+        if (
+            uplift_models_list()
+            or not Campaign.objects.filter(status=Campaign.Status.CLOSED).exists()
+        ):
             return
         self.stdout.write("Training the uplift model on the past campaigns...")
         try:
