@@ -26,6 +26,7 @@ from wanliu.analytics.months import previous_month
 from wanliu.analytics.review import TABLES
 from wanliu.analytics.snapshots import snapshot_build
 from wanliu.analytics.tasks import snapshot_build_task
+from wanliu.customers.models import Account
 from wanliu.retention.models import CancellationRequest
 
 pytestmark = pytest.mark.django_db
@@ -196,6 +197,55 @@ def test_with_an_immediate_backend_the_first_look_builds_it(
         assert client.get(URL, {"month": "2026-09"}).status_code == 202
     assert set(ReviewSnapshot.objects.values_list("status", flat=True)) == {"ready"}
     assert client.get(URL, {"month": "2026-09"}).status_code == 200
+
+
+def test_a_late_import_outdates_the_snapshots_of_its_months_until_the_worker_rebuilds_them(
+    client, org, staff_of, tmp_path, django_capture_on_commit_callbacks
+):
+    _login(client, staff_of("service_supervisor", unit=org.city))
+    # given August, September and October reviewed from their snapshots
+    snapshot_build(months=[dt.date(2026, 8, 1), SEPT, dt.date(2026, 10, 1)])
+    assert client.get(URL, {"month": "2026-09"}).status_code == 200
+    # when September's bills of an account arrive late
+    account = Account.objects.order_by("pk").first()
+    bills = tmp_path / "bills.csv"
+    bills.write_text(f"account_no,month,total\n{account.account_no},2026-09,129.00\n")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        call_command("import", "bills", str(bills), "--no-progress", stdout=io.StringIO())
+    # then September and the months after it are queued for a rebuild, August is kept
+    states = dict(ReviewSnapshot.objects.values_list("month", "status"))
+    assert states == {dt.date(2026, 8, 1): "ready", SEPT: "queued", dt.date(2026, 10, 1): "queued"}
+    assert len(callbacks) == 1
+    # and September's page says its figures are being prepared rather than show old ones
+    assert client.get(URL, {"month": "2026-09"}).status_code == 202
+    # when the worker has rebuilt them, the page shows the figures again
+    snapshot_build_task.call(months=["2026-09", "2026-10"])
+    assert client.get(URL, {"month": "2026-09"}).status_code == 200
+    assert set(ReviewSnapshot.objects.values_list("status", flat=True)) == {"ready"}
+    # and importing the same file again changes nothing, so nothing is outdated
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        call_command("import", "bills", str(bills), "--no-progress", stdout=io.StringIO())
+    assert callbacks == []
+    assert set(ReviewSnapshot.objects.values_list("status", flat=True)) == {"ready"}
+
+
+def test_a_build_overtaken_by_a_late_import_leaves_the_month_queued(org, monkeypatch):
+    # given September's build reading the data while an import outdates it
+    from wanliu.analytics import snapshots
+
+    real = snapshots.month_cells_compute
+
+    def compute_then_import(months):
+        cells = real(months)
+        snapshots.snapshots_outdate(changed_from=dt.date(2026, 9, 5), reason="import bills")
+        return cells
+
+    snapshot_build(months=[dt.date(2026, 8, 1)])
+    monkeypatch.setattr(snapshots, "month_cells_compute", compute_then_import)
+    snapshot_build(months=[SEPT])
+    # then the month stays queued for the build the import asked for
+    assert ReviewSnapshot.objects.get(month=SEPT).status == "queued"
+    assert ReviewSnapshot.objects.get(month=dt.date(2026, 8, 1)).status == "ready"
 
 
 def test_the_running_month_is_computed_live(client, org, staff_of):

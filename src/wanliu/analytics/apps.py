@@ -6,3 +6,8 @@ class AnalyticsConfig(AppConfig):
     name = "wanliu.analytics"
     label = "analytics"
     verbose_name = _("Supervision analytics")
+
+    def ready(self) -> None:
+        from wanliu.analytics.receivers import connect
+
+        connect()

@@ -189,6 +189,7 @@ def snapshot_build(
     if not wanted:
         return []
     began = time.perf_counter()
+    began_at = timezone.now()
     for month in wanted:
         ReviewSnapshot.objects.update_or_create(
             month=month,
@@ -212,6 +213,14 @@ def snapshot_build(
         cells = computed[month]
         with transaction.atomic():
             snapshot = ReviewSnapshot.objects.select_for_update().get(month=month)
+            if (
+                snapshot.status == ReviewSnapshot.Status.QUEUED
+                and snapshot.requested_at is not None
+                and snapshot.requested_at > began_at
+            ):
+                # Its data changed while this build read it (a late import): the build
+                # queued then makes it; these cells would already be out of date.
+                continue
             for model in CELL_MODELS:
                 model._default_manager.filter(snapshot=snapshot).delete()
             rows = {t.model._meta.model_name: table_write(t) for t in _tables(snapshot, cells)}
@@ -280,6 +289,41 @@ def snapshot_request(*, months: Sequence[dt.date], actor: Any = None) -> list[Re
         names = [f"{s.month:%Y-%m}" for s in asked]
         transaction.on_commit(lambda: snapshot_build_task.enqueue(months=names))
     return asked
+
+
+@transaction.atomic
+def snapshots_outdate(
+    *, changed_from: dt.date, actor: Any = None, reason: str = ""
+) -> list[ReviewSnapshot]:
+    """The data of months from ``changed_from`` on has changed (a late import): the
+    snapshots of those months are queued to be built again, and until they are, their
+    reviews say the figures are being prepared rather than show the old ones. A snapshot
+    of a month covers the twelve months to it, so every later month is outdated too."""
+    first = month_start(changed_from) if changed_from > dt.date.min else dt.date.min
+    outdated = list(
+        ReviewSnapshot.objects.select_for_update().filter(month__gte=first).order_by("month")
+    )
+    now = timezone.now()
+    for snapshot in outdated:
+        before = snapshot.status
+        snapshot.status = ReviewSnapshot.Status.QUEUED
+        snapshot.requested_at = now
+        snapshot.started_at = None
+        snapshot.save(update_fields=["status", "requested_at", "started_at"])
+        audit_record(
+            actor=actor,
+            action="analytics.snapshot.outdated",
+            obj=snapshot,
+            before={"status": before},
+            after={"status": snapshot.status, "changed_from": changed_from.isoformat()},
+            note=reason,
+        )
+    if outdated:
+        from wanliu.analytics.tasks import snapshot_build_task
+
+        names = [f"{s.month:%Y-%m}" for s in outdated]
+        transaction.on_commit(lambda: snapshot_build_task.enqueue(months=names))
+    return outdated
 
 
 # --- reading -------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from wanliu.customers.importing.schemas import (
     KindSchema,
 )
 from wanliu.customers.importing.writers import WRITERS, Row, Writer
+from wanliu.customers.signals import data_imported
 
 KINDS = tuple(SCHEMAS)
 DEFAULT_CHUNK_ROWS = 20_000
@@ -355,6 +356,13 @@ def data_import_run(
                     transaction.set_rollback(True)
                 else:
                     _audit(summary, actor, failed=False)
+                    if writer.changed_from is not None:
+                        data_imported.send(
+                            sender=type(writer),
+                            kind=kind,
+                            changed_from=writer.changed_from,
+                            actor=actor,
+                        )
         finally:
             rejects.close()
         if rejects.writer is not None:

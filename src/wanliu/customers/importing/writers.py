@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from django.db import connection, models
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wanliu.customers.models import (
@@ -83,10 +84,25 @@ class Writer:
 
     entity = ""
     model: type[models.Model]
+    # The record field that dates a row (its month or start); None: a change may touch
+    # every month (customers and lines carry history: units, tiers, activation dates).
+    dated_by: str | None = None
 
     def __init__(self, *, present: frozenset[str]) -> None:
         self.present = present
         self.counts: dict[str, Counter[str]] = {self.entity: Counter()}
+        self.changed_from: dt.date | None = None  # the earliest day a created/updated row is of
+
+    def _changed(self, records: Iterable[dict[str, Any]]) -> None:
+        if self.dated_by is None:
+            self.changed_from = dt.date.min
+            return
+        for values in records:
+            day = values[self.dated_by]
+            if isinstance(day, dt.datetime):
+                day = timezone.localdate(day) if timezone.is_aware(day) else day.date()
+            if self.changed_from is None or day < self.changed_from:
+                self.changed_from = day
 
     def write(self, rows: list[Row], reject: Reject) -> None:
         raise NotImplementedError
@@ -100,6 +116,7 @@ class Writer:
         """Create the keys not in ``existing`` (key -> (pk, *fields)); update those whose
         ``fields`` differ; count the rest as unchanged."""
         creates: list[models.Model] = []
+        created: list[dict[str, Any]] = []
         updates: list[tuple[Any, dict[str, Any]]] = []
         unchanged = 0
         model = self.model
@@ -107,12 +124,15 @@ class Writer:
             stored = existing.get(key)
             if stored is None:
                 creates.append(model(**values))
+                created.append(values)
             elif any(stored[i] != values[name] for i, name in enumerate(fields, start=1)):
                 updates.append((stored[0], values))
             else:
                 unchanged += 1
         model._default_manager.bulk_create(creates, batch_size=WRITE_BATCH)
         _update_rows(model, updates, fields)
+        if creates or updates:
+            self._changed([*created, *(values for _, values in updates)])
         counts = self.counts[self.entity]
         counts["created"] += len(creates)
         counts["updated"] += len(updates)
@@ -417,6 +437,7 @@ def _by_key_in_months(
 class BillsWriter(Writer):
     entity = "bills"
     model = Bill
+    dated_by = "month"
 
     def write(self, rows: list[Row], reject: Reject) -> None:
         accounts = _lookup(
@@ -456,6 +477,7 @@ class BillsWriter(Writer):
 class UsageWriter(Writer):
     entity = "usage"
     model = Usage
+    dated_by = "month"
     fields = ("data_gb", "voice_minutes", "sms", "roaming_minutes", "overage_charge")
 
     def write(self, rows: list[Row], reject: Reject) -> None:
@@ -481,6 +503,7 @@ class UsageWriter(Writer):
 class ContactsWriter(Writer):
     entity = "contacts"
     model = Contact
+    dated_by = "started_at"
     optional = ("ended_at", "transferred", "resolved_at_contact", "note")
 
     def __init__(self, *, present: frozenset[str]) -> None:
