@@ -13,13 +13,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from ninja import File, Query, Router, Schema
+from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
 from wanliu.complaints import selectors
 from wanliu.complaints.api_support import (
-    answer,
     category_by_code,
     ensure,
     get_object_or_404,
@@ -130,7 +129,7 @@ def orders_create(request: HttpRequest, payload: OrderIn) -> Any:
             notice_language=payload.notice_language,
             received_at=payload.received_at,
         )
-        return answer(201, _detail(request, order.pk))
+        return Status(201, _detail(request, order.pk))
 
 
 @router.get("/orders", response=OrderPage, summary="List and search orders in scope")
@@ -226,7 +225,7 @@ def orders_message(request: HttpRequest, order_id: int, payload: MessageIn) -> A
             order=order, kind=payload.kind, body=payload.body, actor=request.user
         )
         staff = getattr(request.user, "staff", None)
-        return answer(
+        return Status(
             201,
             {
                 "id": message.pk,
@@ -248,7 +247,7 @@ def orders_attachment(request: HttpRequest, order_id: int, file: File[UploadedFi
         order = selectors.work_order_get_for(request.user, order_id)
         ensure(request.user, can_act_as_owner(request.user, order), NOT_OWNER)
         attachment = work_order_attachment_add(order=order, upload=file, actor=request.user)
-        return answer(
+        return Status(
             201,
             {
                 "id": attachment.pk,

@@ -13,11 +13,6 @@ from ninja.errors import HttpError
 
 from wanliu.complaints.models import Category
 from wanliu.complaints.permissions import can_work_complaints
-
-try:
-    from ninja import Status as _Status
-except ImportError:  # django-ninja < 1.6
-    _Status = None  # type: ignore[assignment,misc]
 from wanliu.complaints.services.errors import ComplaintError, ConflictError
 
 
@@ -32,14 +27,6 @@ def service_errors() -> Iterator[None]:
         raise HttpError(400, str(exc)) from exc
     except PermissionDenied as exc:
         raise HttpError(403, str(exc) or _("Not allowed.")) from exc
-
-
-def answer(status: int, body: Any) -> Any:
-    """A response with a status other than 200 (``ninja.Status`` from django-ninja 1.6,
-    the older tuple form before it)."""
-    if _Status is not None:
-        return _Status(status, body)
-    return (status, body)
 
 
 def ensure(user: Any, allowed: bool, message: Any) -> None:
@@ -67,7 +54,6 @@ def get_or_400(model: Any, message: Any, **lookup: Any) -> Any:
 
 
 __all__ = [
-    "answer",
     "category_by_code",
     "ensure",
     "get_object_or_404",

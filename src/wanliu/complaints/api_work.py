@@ -8,12 +8,12 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
 from wanliu.complaints import selectors
-from wanliu.complaints.api_support import answer, ensure, get_or_400, service_errors
+from wanliu.complaints.api_support import ensure, get_or_400, service_errors
 from wanliu.complaints.models import InternalTask, Revisit
 from wanliu.complaints.permissions import (
     can_act_as_owner,
@@ -80,7 +80,7 @@ def tasks_dispatch(request: HttpRequest, order_id: int, payload: TaskIn) -> Any:
             due_at=payload.due_at,
             actor=request.user,
         )
-        return answer(201, task_item(task))
+        return Status(201, task_item(task))
 
 
 @router.get("/tasks", response=list[TaskOut], summary="Open tasks for my unit")
@@ -154,7 +154,7 @@ def hand_overs_request(request: HttpRequest, order_id: int, payload: HandOverIn)
             reason=payload.reason,
             actor=request.user,
         )
-        return answer(201, hand_over_item(hand_over))
+        return Status(201, hand_over_item(hand_over))
 
 
 @router.post(
@@ -231,7 +231,7 @@ def survey_show(request: HttpRequest, token: str) -> Any:
     try:
         survey = survey_for_token(token=token)
     except SurveyTokenInvalid as exc:
-        return answer(404, {"detail": str(exc)})
+        return Status(404, {"detail": str(exc)})
     return {
         "order_no": survey.order.order_no or "",
         "title": survey.order.title,
@@ -252,10 +252,10 @@ def survey_submit(request: HttpRequest, token: str, payload: SurveyIn) -> Any:
             token=token, csat=payload.csat, solved=payload.solved, comment=payload.comment
         )
     except SurveyTokenInvalid as exc:
-        return answer(404, {"detail": str(exc)})
+        return Status(404, {"detail": str(exc)})
     except SurveyAlreadyAnswered as exc:
-        return answer(409, {"detail": str(exc)})
-    return answer(201, {"thanks": True, "csat": survey.csat})
+        return Status(409, {"detail": str(exc)})
+    return Status(201, {"thanks": True, "csat": survey.csat})
 
 
 class ReportParams(Schema):

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
@@ -45,7 +45,7 @@ router = Router(tags=["retention"])
 @service_errors
 def contacts_schedule(
     request: HttpRequest, request_id: int, payload: RetentionContactIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     """409 when the contact would break the policy: more attempts than allowed per request
     or win-back period, quiet hours (Asia/Shanghai), a customer who opted out, a win-back
     contact outside its period."""
@@ -64,7 +64,7 @@ def contacts_schedule(
         note=payload.note,
         win_back=entry,
     )
-    return 201, contact_out(contact)
+    return Status(201, contact_out(contact))
 
 
 class ContactFilters(Schema):

@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import Http404, HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
@@ -55,13 +55,13 @@ def cases_detail(request: HttpRequest, case_id: int) -> dict[str, Any]:
 @service_errors
 def cases_publish(
     request: HttpRequest, request_id: int, payload: RetentionCasePublishIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     """Branch managers and the service department publish; names and numbers are removed."""
     req = cancellation_request_get_for(request.user, request_id)
     case = retention_case_publish(
         request=req, actor=request.user, title=payload.title, words_used=payload.words_used
     )
-    return 201, case_out(case)
+    return Status(201, case_out(case))
 
 
 class SupervisionFilters(Schema):

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router
+from ninja import Router, Status
 
 from wanliu.retention.access import (
     can_approve,
@@ -80,14 +80,14 @@ def requests_offers(request: HttpRequest, request_id: int) -> list[dict[str, Any
 @service_errors
 def requests_grant(
     request: HttpRequest, request_id: int, payload: OfferGrantIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     """A clerk granting a level-2 offer gets 403: ask for approval with ``/approvals``.
     An exhausted store budget answers 409."""
     req = cancellation_request_get_for(request.user, request_id)
     grant = offer_grant(
         request=req, offer=offer_by_code(payload.offer_code), actor=request.user, note=payload.note
     )
-    return 201, grant_out(grant)
+    return Status(201, grant_out(grant))
 
 
 @router.post(
@@ -98,7 +98,7 @@ def requests_grant(
 @service_errors
 def requests_approval(
     request: HttpRequest, request_id: int, payload: OfferGrantIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     """The grant waits in the approval queue of the branch's managers (notified) until it is
     approved, rejected or expires (policy hours). ``note`` (why) is required."""
     req = cancellation_request_get_for(request.user, request_id)
@@ -107,7 +107,7 @@ def requests_approval(
     grant = offer_approval_request(
         request=req, offer=offer_by_code(payload.offer_code), actor=request.user, note=payload.note
     )
-    return 201, grant_out(grant)
+    return Status(201, grant_out(grant))
 
 
 @router.get("/approvals", response=list[OfferGrantOut], summary="My approval queue")

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
@@ -123,7 +123,7 @@ def requests_list(request: HttpRequest, filters: Query[RequestFilters]) -> dict[
 @service_errors
 def requests_open(
     request: HttpRequest, payload: CancellationRequestIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     """The customer must be in the caller's scope. A clerk opens at their store, a hotline
     agent on the hotline, a grid lead or branch manager as the grid team (they record and
     hand over: only direct-operated stores complete cancellations). The request is due by
@@ -157,7 +157,7 @@ def requests_open(
         store=store,
         stated_complaint=payload.stated_complaint,
     )
-    return 201, _detail(request, created.pk)
+    return Status(201, _detail(request, created.pk))
 
 
 @router.get(
@@ -503,12 +503,12 @@ def requests_close(request: HttpRequest, request_id: int, payload: RequestNoteIn
 @service_errors
 def requests_fast_lane(
     request: HttpRequest, request_id: int, payload: FastLaneIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     req = cancellation_request_get_for(request.user, request_id)
     ticket = fast_lane_ticket_open(
         request=req, actor=request.user, issue=payload.issue, description=payload.description
     )
-    return 201, _ticket(ticket)
+    return Status(201, _ticket(ticket))
 
 
 @router.post(

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from wanliu.org.models import OrgUnit
@@ -54,11 +54,6 @@ from wanliu.scoring.campaigns.services import (
 )
 from wanliu.scoring.models import Campaign
 
-try:
-    from ninja import Status as _Status
-except ImportError:  # django-ninja < 1.6
-    _Status = None  # type: ignore[assignment,misc]
-
 router = Router(tags=["scoring: campaigns"])
 F = TypeVar("F", bound=Callable[..., Any])
 ERRORS: dict[int, type[Schema]] = {
@@ -69,11 +64,6 @@ ERRORS: dict[int, type[Schema]] = {
 }
 
 
-def answer(status: int, body: Any) -> Any:
-    """A response with a status other than 200 (``ninja.Status`` from django-ninja 1.6)."""
-    return _Status(status, body) if _Status is not None else (status, body)
-
-
 def campaign_errors(view: F) -> F:
     """Refusals of the services become 400, 403 or 409 with the message and the field."""
 
@@ -82,7 +72,7 @@ def campaign_errors(view: F) -> F:
         try:
             return view(*args, **kwargs)
         except CampaignError as exc:
-            return answer(exc.http_status, {"detail": exc.message, "field": exc.field})
+            return Status(exc.http_status, {"detail": exc.message, "field": exc.field})
 
     return wrapper  # type: ignore[return-value]
 
@@ -138,7 +128,7 @@ def campaigns_create(request: HttpRequest, payload: CampaignIn) -> Any:
         channel=payload.channel,
         seed=payload.seed,
     )
-    return answer(201, campaign_out(campaign))
+    return Status(201, campaign_out(campaign))
 
 
 @router.get(
@@ -165,7 +155,7 @@ def campaigns_target(request: HttpRequest, campaign_id: int, payload: TargetIn) 
     campaign = campaign_targeting_request(
         campaign=campaign, actor=request.user, model=payload.model
     )
-    return answer(202, campaign_out(campaign))
+    return Status(202, campaign_out(campaign))
 
 
 def _move(
@@ -279,7 +269,7 @@ def tasks_attempt(request: HttpRequest, task_id: int, payload: AttemptIn) -> Any
         task=task, actor=request.user, result=payload.result, note=payload.note, at=payload.at
     )
     task = outreach_task_get_for(request.user, task_id)
-    return answer(201, task_out(task, attempts=list(outreach_attempts(task=task))))
+    return Status(201, task_out(task, attempts=list(outreach_attempts(task=task))))
 
 
 @router.get(
