@@ -263,8 +263,6 @@ def snapshot_request(*, months: Sequence[dt.date], actor: Any = None) -> list[Re
     """Ask the worker to build the snapshots of these closed months (those not ready and not
     queued or being built already, unless that was more than half an hour ago); the task is
     queued when the transaction commits."""
-    from wanliu.analytics.tasks import snapshot_build_task
-
     asked = []
     for month in sorted({month_start(m) for m in months}):
         snapshot, created = ReviewSnapshot.objects.get_or_create(
@@ -274,10 +272,7 @@ def snapshot_request(*, months: Sequence[dt.date], actor: Any = None) -> list[Re
         if not created and not _stale(snapshot):
             continue
         if not created:
-            snapshot.status = ReviewSnapshot.Status.QUEUED
-            snapshot.requested_at = timezone.now()
-            snapshot.started_at = None
-            snapshot.save(update_fields=["status", "requested_at", "started_at"])
+            _requeue(snapshot, timezone.now())
         audit_record(
             actor=actor,
             action="analytics.snapshot.request",
@@ -285,10 +280,24 @@ def snapshot_request(*, months: Sequence[dt.date], actor: Any = None) -> list[Re
             after={"month": month.isoformat()},
         )
         asked.append(snapshot)
-    if asked:
-        names = [f"{s.month:%Y-%m}" for s in asked]
-        transaction.on_commit(lambda: snapshot_build_task.enqueue(months=names))
+    _build_on_commit(asked)
     return asked
+
+
+def _requeue(snapshot: ReviewSnapshot, now: dt.datetime) -> None:
+    snapshot.status = ReviewSnapshot.Status.QUEUED
+    snapshot.requested_at = now
+    snapshot.started_at = None
+    snapshot.save(update_fields=["status", "requested_at", "started_at"])
+
+
+def _build_on_commit(snapshots: list[ReviewSnapshot]) -> None:
+    """Queue the worker's build of these snapshots once the transaction commits."""
+    from wanliu.analytics.tasks import snapshot_build_task
+
+    if snapshots:
+        names = [f"{s.month:%Y-%m}" for s in snapshots]
+        transaction.on_commit(lambda: snapshot_build_task.enqueue(months=names))
 
 
 @transaction.atomic
@@ -306,10 +315,7 @@ def snapshots_outdate(
     now = timezone.now()
     for snapshot in outdated:
         before = snapshot.status
-        snapshot.status = ReviewSnapshot.Status.QUEUED
-        snapshot.requested_at = now
-        snapshot.started_at = None
-        snapshot.save(update_fields=["status", "requested_at", "started_at"])
+        _requeue(snapshot, now)
         audit_record(
             actor=actor,
             action="analytics.snapshot.outdated",
@@ -318,11 +324,7 @@ def snapshots_outdate(
             after={"status": snapshot.status, "changed_from": changed_from.isoformat()},
             note=reason,
         )
-    if outdated:
-        from wanliu.analytics.tasks import snapshot_build_task
-
-        names = [f"{s.month:%Y-%m}" for s in outdated]
-        transaction.on_commit(lambda: snapshot_build_task.enqueue(months=names))
+    _build_on_commit(outdated)
     return outdated
 
 
