@@ -33,11 +33,13 @@ TARGET = """
 import datetime as dt, json, time
 from decimal import Decimal
 from django.utils import timezone
-from wanliu.org.models import Role, Staff
+from django.contrib.auth import get_user_model
 from wanliu.retention.models import RetentionOffer
 from wanliu.scoring.campaigns import services as s
 from wanliu.scoring.campaigns.selectors import uplift_model_get
-actor = Staff.objects.filter(role=Role.ADMIN).select_related("user").first().user
+actor, _ = get_user_model().objects.get_or_create(
+    username="bench-superuser", defaults={{"is_superuser": True, "is_staff": True}}
+)
 known = uplift_model_get().model.offers_
 offers = list(RetentionOffer.objects.filter(code__in=known, active=True))
 today = timezone.localdate()
