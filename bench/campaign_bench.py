@@ -89,9 +89,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         seconds, peak, out = child([*WANLIU, "campaign", "uplift-train", "--jobs", "2"])
         figures["uplift_train"] = {"seconds": round(seconds, 1), "peak_rss_mib": round(peak)}
         print(f"uplift-train: {seconds:.1f} s, peak RSS {peak:.0f} MiB")
-    seconds, peak, out = child(
-        [*WANLIU, "shell"], stdin=TARGET.format(budget=options.budget)
-    )
+    seconds, peak, out = child([*WANLIU, "shell"], stdin=TARGET.format(budget=options.budget))
     found = [line for line in out.splitlines() if line.startswith("FIGURES ")]
     figures["target"] = {
         **json.loads(found[-1].removeprefix("FIGURES ")),

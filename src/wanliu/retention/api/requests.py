@@ -121,9 +121,7 @@ def requests_list(request: HttpRequest, filters: Query[RequestFilters]) -> dict[
     summary="Open a cancellation request (拆机/销号/停机)",
 )
 @service_errors
-def requests_open(
-    request: HttpRequest, payload: CancellationRequestIn
-) -> Status[dict[str, Any]]:
+def requests_open(request: HttpRequest, payload: CancellationRequestIn) -> Status[dict[str, Any]]:
     """The customer must be in the caller's scope. A clerk opens at their store, a hotline
     agent on the hotline, a grid lead or branch manager as the grid team (they record and
     hand over: only direct-operated stores complete cancellations). The request is due by
