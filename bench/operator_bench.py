@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import shutil
 import subprocess
@@ -38,8 +37,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench_operator import (
+    WANLIU,
+    operator_django,
+    operator_env,
+    operator_generate,
+    operator_marker,
+    operator_record,
+)
+
 REPO = Path(__file__).resolve().parents[1]
-WANLIU = [sys.executable, "-m", "wanliu.cli"]
 AS_OF = "2025-07-15"
 METRICS = ("roc_auc", "pr_auc", "lift_at_10", "brier", "ece", "n")
 CONFIGS: dict[str, dict[str, Any]] = {
@@ -49,54 +56,16 @@ CONFIGS: dict[str, dict[str, Any]] = {
 }
 
 
-def _env(workdir: Path) -> dict[str, str]:
-    env = os.environ.copy()
-    env["WANLIU_VAR_DIR"] = str(workdir)
-    env["WANLIU_MODEL_ROOTS"] = str(workdir / "models")
-    env.pop("DATABASE_URL", None)
-    return env
-
-
 def operator_ready(workdir: Path, lines: int) -> None:
     """Generate the operator in ``workdir`` unless it is already there."""
-    marker = workdir / "generated.json"
-    if marker.is_file():
-        return
-    workdir.mkdir(parents=True, exist_ok=True)
-    env = _env(workdir)
-    subprocess.run([*WANLIU, "migrate", "-v", "0"], env=env, check=True)
-    started = time.perf_counter()
-    subprocess.run(
-        [
-            *WANLIU,
-            "generate",
-            "--lines",
-            str(lines),
-            "--months",
-            "12",
-            "--seed",
-            "7",
-            "--as-of",
-            AS_OF,
-        ],
-        env=env,
-        check=True,
-    )
-    marker.write_text(json.dumps({"lines": lines, "seconds": time.perf_counter() - started}))
-
-
-def _django(workdir: Path) -> None:
-    os.environ.update(_env(workdir))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wanliu.settings")
-    import django
-
-    django.setup()
+    if operator_marker(workdir) is None:
+        operator_record(workdir, operator_generate(workdir, lines=lines, as_of=AS_OF))
 
 
 def quality(args: argparse.Namespace) -> dict[str, Any]:
     workdir = args.workdir or REPO / "bench" / "out" / f"operator-{args.lines}"
     operator_ready(workdir, args.lines)
-    _django(workdir)
+    operator_django(workdir)
     import pyarrow.parquet as pq
 
     from wanliu.scoring.engine.artefact import artefact_load, artefact_save
@@ -160,7 +129,7 @@ def scoring(args: argparse.Namespace) -> dict[str, Any]:
     workdir = args.workdir or REPO / "bench" / "out" / f"operator-{args.lines}"
     model_dir = REPO / "bench" / "out" / f"operator-{args.model_lines}"
     operator_ready(model_dir, args.model_lines)
-    model_env = _env(model_dir)
+    model_env = operator_env(model_dir)
     if not (model_dir / "models" / "promoted.json").is_file():
         subprocess.run(
             [*WANLIU, "churn", "train-operator", "--months", "3", "--jobs", "2", "--json"],
@@ -168,7 +137,7 @@ def scoring(args: argparse.Namespace) -> dict[str, Any]:
             check=True,
         )
     operator_ready(workdir, args.lines)
-    env = _env(workdir)
+    env = operator_env(workdir)
     target = workdir / "models"
     if target != model_dir / "models":
         shutil.rmtree(target, ignore_errors=True)

@@ -42,83 +42,50 @@ import json
 import os
 import platform
 import subprocess
-import sys
 import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from bench_operator import (
+    WANLIU,
+    operator_django,
+    operator_env,
+    operator_generate,
+    operator_marker,
+    operator_record,
+)
+
 REPO = Path(__file__).resolve().parents[1]
-WANLIU = [sys.executable, "-m", "wanliu.cli"]
 AS_OF = "2026-12-01"
 SEED = 7
 
 
-def _env(workdir: Path) -> dict[str, str]:
-    env = os.environ.copy()
-    env["WANLIU_VAR_DIR"] = str(workdir)
-    env["WANLIU_MODEL_ROOTS"] = str(workdir / "models")
-    env.pop("DATABASE_URL", None)
-    return env
-
-
 def operator_ready(workdir: Path, lines: int) -> dict[str, Any]:
     """Generate the operator and its campaign history in ``workdir`` unless already there."""
-    marker = workdir / "generated.json"
-    if marker.is_file():
-        return dict(json.loads(marker.read_text()))
-    workdir.mkdir(parents=True, exist_ok=True)
-    env = _env(workdir)
-    subprocess.run([*WANLIU, "migrate", "-v", "0"], env=env, check=True)
-    started = time.perf_counter()
-    subprocess.run(
-        [
-            *WANLIU,
-            "generate",
-            "--lines",
-            str(lines),
-            "--months",
-            "12",
-            "--seed",
-            str(SEED),
-            "--as-of",
-            AS_OF,
-        ],
-        env=env,
-        check=True,
-    )
-    generated = time.perf_counter() - started
+    known = operator_marker(workdir)
+    if known is not None and "history" in known:
+        return known
+    info = operator_generate(workdir, lines=lines, as_of=AS_OF, seed=SEED)
     started = time.perf_counter()
     history = subprocess.run(
         [*WANLIU, "campaign", "generate-history", "--seed", str(SEED), "--as-of", AS_OF, "--json"],
-        env=env,
+        env=operator_env(workdir),
         check=True,
         stdout=subprocess.PIPE,
         text=True,
     )
-    info = {
-        "lines": lines,
-        "generate_seconds": round(generated, 1),
-        "history_seconds": round(time.perf_counter() - started, 1),
-        "history": json.loads(history.stdout),
-    }
-    marker.write_text(json.dumps(info, indent=2))
+    info["history_seconds"] = round(time.perf_counter() - started, 1)
+    info["history"] = json.loads(history.stdout)
+    operator_record(workdir, info)
     return info
-
-
-def _django(workdir: Path) -> None:
-    os.environ.update(_env(workdir))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wanliu.settings")
-    import django
-
-    django.setup()
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     workdir = args.workdir or REPO / "bench" / "out" / f"uplift-{args.lines}"
     info = operator_ready(workdir, args.lines)
-    _django(workdir)
+    operator_django(workdir)
     import numpy as np
     import pyarrow.parquet as pq
 
@@ -145,7 +112,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         raise SystemExit("the campaign history needs at least two campaigns")
     held_out = campaigns[-1]
     month = held_out.features_as_of or held_out.starts_on
-    env = _env(workdir)
+    env = operator_env(workdir)
     started = time.perf_counter()
     trained = subprocess.run(
         [

@@ -9,7 +9,7 @@ from django.http import Http404
 
 from wanliu.analytics.models import FollowUpTask
 from wanliu.org.models import OrgUnit, Staff, Store
-from wanliu.org.scoping import scope_for
+from wanliu.org.scoping import first_or_404, scope_for
 
 
 def review_unit_for(*, user: Any, unit_id: int | None) -> OrgUnit | None:
@@ -22,19 +22,12 @@ def review_unit_for(*, user: Any, unit_id: int | None) -> OrgUnit | None:
     if scope.everything:
         if unit_id is None:
             return None
-        unit = OrgUnit.objects.filter(pk=unit_id).first()
-        if unit is None:
-            raise Http404
-        return unit
+        return first_or_404(OrgUnit.objects.filter(pk=unit_id))
     if scope.unit_path is None:
         raise Http404
     if unit_id is None:
-        unit = OrgUnit.objects.filter(path=scope.unit_path).first()
-    else:
-        unit = OrgUnit.objects.filter(pk=unit_id, path__startswith=scope.unit_path).first()
-    if unit is None:
-        raise Http404
-    return unit
+        return first_or_404(OrgUnit.objects.filter(path=scope.unit_path))
+    return first_or_404(OrgUnit.objects.filter(pk=unit_id, path__startswith=scope.unit_path))
 
 
 def viewer_path(user: Any) -> str | None:
@@ -53,10 +46,7 @@ def review_store_for(*, user: Any, store_id: int) -> Store:
     stores = Store.objects.select_related("unit")
     if path is not None:
         stores = stores.filter(unit__path__startswith=path)
-    store = stores.filter(pk=store_id).first()
-    if store is None:
-        raise Http404
-    return store
+    return first_or_404(stores.filter(pk=store_id))
 
 
 def review_staff_for(*, user: Any, staff_id: int) -> Staff:
@@ -65,10 +55,7 @@ def review_staff_for(*, user: Any, staff_id: int) -> Staff:
     staff = Staff.objects.select_related("unit", "store", "user")
     if path is not None:
         staff = staff.filter(unit__path__startswith=path)
-    found = staff.filter(pk=staff_id).first()
-    if found is None:
-        raise Http404
-    return found
+    return first_or_404(staff.filter(pk=staff_id))
 
 
 def follow_up_tasks_for(*, user: Any, status: str = "") -> Any:
@@ -83,7 +70,4 @@ def follow_up_tasks_for(*, user: Any, status: str = "") -> Any:
 
 
 def follow_up_task_get_for(*, user: Any, task_id: int) -> FollowUpTask:
-    task = follow_up_tasks_for(user=user).filter(pk=task_id).first()
-    if task is None:
-        raise Http404
-    return task
+    return first_or_404(follow_up_tasks_for(user=user).filter(pk=task_id))

@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Avg, Case, Count, F, IntegerField, Q, QuerySet, Value, When
-from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
@@ -31,7 +30,7 @@ from wanliu.complaints.presenters import order_item
 from wanliu.complaints.services import notices
 from wanliu.complaints.services.search import work_order_search
 from wanliu.org.models import OrgUnit, Staff
-from wanliu.org.scoping import ids_within, scope_for
+from wanliu.org.scoping import first_or_404, ids_within, scope_for
 
 _VARIABLE = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
@@ -57,7 +56,7 @@ def work_orders_visible_to(user: Any) -> QuerySet[WorkOrder]:
 
 def work_order_get_for(user: Any, order_id: int) -> WorkOrder:
     """The order if the user may see it; 404 otherwise (never says it exists)."""
-    order = (
+    return first_or_404(
         work_orders_visible_to(user)
         .select_related(
             "customer",
@@ -71,12 +70,9 @@ def work_order_get_for(user: Any, order_id: int) -> WorkOrder:
             "merged_into",
             "repeat_of",
         )
-        .filter(pk=order_id)
-        .first()
+        .filter(pk=order_id),
+        "work order",
     )
-    if order is None:
-        raise Http404("no such work order")
-    return order
 
 
 def _overdue_first(orders: QuerySet[WorkOrder], now: datetime) -> QuerySet[WorkOrder]:
@@ -152,25 +148,21 @@ def complaint_workers_under(unit: OrgUnit) -> QuerySet[Staff]:
 
 
 def task_get_for(user: Any, task_id: int) -> InternalTask:
-    task = (
-        InternalTask.objects.select_related("order", "assignee_unit", "assignee_staff")
-        .filter(pk=task_id, order__in=work_orders_visible_to(user))
-        .first()
+    return first_or_404(
+        InternalTask.objects.select_related("order", "assignee_unit", "assignee_staff").filter(
+            pk=task_id, order__in=work_orders_visible_to(user)
+        ),
+        "task",
     )
-    if task is None:
-        raise Http404("no such task")
-    return task
 
 
 def hand_over_get_for(user: Any, hand_over_id: int) -> HandOver:
-    hand_over = (
-        HandOver.objects.select_related("order", "to_unit", "from_unit")
-        .filter(pk=hand_over_id, order__in=work_orders_visible_to(user))
-        .first()
+    return first_or_404(
+        HandOver.objects.select_related("order", "to_unit", "from_unit").filter(
+            pk=hand_over_id, order__in=work_orders_visible_to(user)
+        ),
+        "hand-over",
     )
-    if hand_over is None:
-        raise Http404("no such hand-over")
-    return hand_over
 
 
 def hand_overs_waiting_for(user: Any) -> QuerySet[HandOver]:

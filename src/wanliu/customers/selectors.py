@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from wanliu.customers.models import (
@@ -23,7 +22,7 @@ from wanliu.customers.models import (
     Subscription,
     Usage,
 )
-from wanliu.org.scoping import scope_for
+from wanliu.org.scoping import first_or_404, scope_for
 
 CUSTOMER_UNIT_PATH = "unit__path"
 CUSTOMER_STORE = "store_id"
@@ -67,15 +66,12 @@ def customer_list(*, user: Any, q: str = "") -> QuerySet[Customer]:
 
 def customer_get_for(*, user: Any, customer_id: int) -> Customer:
     """The customer if the user may see it; 404 otherwise (never says it exists)."""
-    customer = (
+    return first_or_404(
         customers_visible_to(user)
         .select_related("store", "unit", "unit__region")
-        .filter(pk=customer_id)
-        .first()
+        .filter(pk=customer_id),
+        "customer",
     )
-    if customer is None:
-        raise Http404("no such customer")
-    return customer
 
 
 def month_start(day: dt.date) -> dt.date:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db.models import Model, Q, QuerySet
+from django.http import Http404
 
 from wanliu.org.models import Role, Staff
 
@@ -88,3 +89,14 @@ def ids_within(visible: QuerySet[Any], ids: list[int]) -> set[int]:
     if not visible.query.has_filters():  # a reader who sees everything of the kind
         return set(ids)
     return set(visible.filter(pk__in=ids).values_list("pk", flat=True))
+
+
+def first_or_404(found: QuerySet[M], what: str = "") -> M:
+    """The one row of the already scoped, filtered ``found``; 404 when it holds none.
+
+    The 404 never says whether the row exists outside the reader's scope; ``what`` names
+    the kind for the message ("no such work order")."""
+    row = found.first()
+    if row is None:
+        raise Http404(f"no such {what}" if what else "not found")
+    return row

@@ -16,10 +16,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
 
 from wanliu.org.models import OrgUnit, Role, Staff
-from wanliu.org.scoping import scope_for
+from wanliu.org.scoping import first_or_404, scope_for
 from wanliu.retention.models import (
     CancellationRequest,
     Channel,
@@ -76,7 +75,7 @@ def cancellation_requests_visible_to(user: Any) -> QuerySet[CancellationRequest]
 
 def cancellation_request_get_for(user: Any, request_id: int) -> CancellationRequest:
     """The request if the user may see it; 404 otherwise (never says it exists)."""
-    found = (
+    return first_or_404(
         cancellation_requests_visible_to(user)
         .select_related(
             "customer",
@@ -92,12 +91,9 @@ def cancellation_request_get_for(user: Any, request_id: int) -> CancellationRequ
             "accepted_grant__offer",
             "new_plan",
         )
-        .filter(pk=request_id)
-        .first()
+        .filter(pk=request_id),
+        "cancellation request",
     )
-    if found is None:
-        raise Http404("no such cancellation request")
-    return found
 
 
 def offer_grants_visible_to(user: Any) -> QuerySet[OfferGrant]:
@@ -105,27 +101,21 @@ def offer_grants_visible_to(user: Any) -> QuerySet[OfferGrant]:
 
 
 def offer_grant_get_for(user: Any, grant_id: int) -> OfferGrant:
-    grant = (
+    return first_or_404(
         offer_grants_visible_to(user)
         .select_related("request", "request__unit", "request__store", "offer", "store")
-        .filter(pk=grant_id)
-        .first()
+        .filter(pk=grant_id),
+        "offer grant",
     )
-    if grant is None:
-        raise Http404("no such offer grant")
-    return grant
 
 
 def fast_lane_ticket_get_for(user: Any, ticket_id: int) -> FastLaneTicket:
-    ticket = (
+    return first_or_404(
         FastLaneTicket.objects.filter(request__in=cancellation_requests_visible_to(user))
         .select_related("request", "request__store", "request__unit")
-        .filter(pk=ticket_id)
-        .first()
+        .filter(pk=ticket_id),
+        "fast-lane ticket",
     )
-    if ticket is None:
-        raise Http404("no such fast-lane ticket")
-    return ticket
 
 
 def win_back_entries_visible_to(user: Any) -> QuerySet[WinBackEntry]:
@@ -133,15 +123,12 @@ def win_back_entries_visible_to(user: Any) -> QuerySet[WinBackEntry]:
 
 
 def win_back_entry_get_for(user: Any, entry_id: int) -> WinBackEntry:
-    entry = (
+    return first_or_404(
         win_back_entries_visible_to(user)
         .select_related("request", "request__store", "request__unit", "customer")
-        .filter(pk=entry_id)
-        .first()
+        .filter(pk=entry_id),
+        "win-back entry",
     )
-    if entry is None:
-        raise Http404("no such win-back entry")
-    return entry
 
 
 def retention_contacts_visible_to(user: Any) -> QuerySet[RetentionContact]:
@@ -151,17 +138,14 @@ def retention_contacts_visible_to(user: Any) -> QuerySet[RetentionContact]:
 
 
 def retention_contact_get_for(user: Any, contact_id: int) -> RetentionContact:
-    contact = (
+    return first_or_404(
         retention_contacts_visible_to(user)
         .select_related(
             "request", "request__customer", "request__store", "request__unit", "win_back"
         )
-        .filter(pk=contact_id)
-        .first()
+        .filter(pk=contact_id),
+        "retention contact",
     )
-    if contact is None:
-        raise Http404("no such retention contact")
-    return contact
 
 
 # --- doing ------------------------------------------------------------------------------

@@ -16,10 +16,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
 
 from wanliu.org.models import Role, Staff
-from wanliu.org.scoping import scope_for
+from wanliu.org.scoping import first_or_404, scope_for
 from wanliu.scoring.models import Campaign, OutreachTask
 
 MANAGE = "scoring.manage_campaign"
@@ -68,10 +67,9 @@ def campaigns_visible_to(user: Any) -> QuerySet[Campaign]:
 
 def campaign_get_for(user: Any, campaign_id: int) -> Campaign:
     """The campaign if the user may see it; 404 otherwise (never says it exists)."""
-    found = campaigns_visible_to(user).select_related("unit").filter(pk=campaign_id).first()
-    if found is None:
-        raise Http404("no such campaign")
-    return found
+    return first_or_404(
+        campaigns_visible_to(user).select_related("unit").filter(pk=campaign_id), "campaign"
+    )
 
 
 def unit_allowed(user: Any, unit: Any) -> bool:
@@ -107,7 +105,7 @@ def outreach_tasks_visible_to(user: Any) -> QuerySet[OutreachTask]:
 
 
 def outreach_task_get_for(user: Any, task_id: int) -> OutreachTask:
-    found = (
+    return first_or_404(
         outreach_tasks_visible_to(user)
         .select_related(
             "campaign",
@@ -118,12 +116,9 @@ def outreach_task_get_for(user: Any, task_id: int) -> OutreachTask:
             "target__line",
             "target__line__subscription__plan",
         )
-        .filter(pk=task_id)
-        .first()
+        .filter(pk=task_id),
+        "outreach task",
     )
-    if found is None:
-        raise Http404("no such outreach task")
-    return found
 
 
 def can_work_task(user: Any, task: OutreachTask) -> bool:
