@@ -33,7 +33,6 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import translation
@@ -55,6 +54,7 @@ from wanliu.complaints.models import (
 )
 from wanliu.complaints.services.search import FTS_TABLE, segmented
 from wanliu.complaints.services.sla import complaint_settings, sla_policy_match, work_calendar_of
+from wanliu.core.database import bulk_load_finish
 from wanliu.core.services import audit_record
 from wanliu.customers.generator.tables import (
     BOOL,
@@ -1206,12 +1206,10 @@ def _search_rows(documents: list[tuple[int, str]]) -> None:
 
 
 def _finish_database() -> None:
-    if connection.vendor != "postgresql":
-        return
-    models = [WorkOrder, StatusChange, Escalation, Revisit, Survey, ContactResolution]
-    with connection.cursor() as cursor:
-        for sql in connection.ops.sequence_reset_sql(no_style(), models):
-            cursor.execute(sql)
+    bulk_load_finish(
+        explicit_ids=[WorkOrder, StatusChange, Escalation, Revisit, Survey, ContactResolution],
+        app_labels=["complaints", "customers"],
+    )
 
 
 @dataclass(frozen=True)

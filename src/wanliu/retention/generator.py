@@ -27,11 +27,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from django.core.management.color import no_style
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max
 from tqdm import tqdm
 
+from wanliu.core.database import bulk_load_finish
 from wanliu.core.services import audit_record
 from wanliu.customers.models import (
     ChurnTruth,
@@ -819,12 +819,10 @@ def _cases(contacts: list[dict[str, Any]], retained_notes: set[str]) -> list[_Ca
 
 
 def _finish_database() -> None:
-    if connection.vendor != "postgresql":
-        return
-    models = [CancellationRequest, OfferGrant, WinBackEntry, FastLaneTicket]
-    with connection.cursor() as cursor:
-        for sql in connection.ops.sequence_reset_sql(no_style(), models):
-            cursor.execute(sql)
+    bulk_load_finish(
+        explicit_ids=[CancellationRequest, OfferGrant, WinBackEntry, FastLaneTicket],
+        app_labels=["retention", "customers"],
+    )
 
 
 def retention_history_generate(

@@ -53,11 +53,11 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Max
 from tqdm import tqdm
 
+from wanliu.core.database import bulk_load_finish
 from wanliu.core.services import audit_record
 from wanliu.customers.generator.tables import (
     BOOL,
@@ -952,11 +952,7 @@ def _discount_bills(plan: _Plan, *, world: _World, extract: _Extract) -> int:
 
 
 def _finish_database() -> None:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            models = list(_ID_MODELS.values())
-            for sql in connection.ops.sequence_reset_sql(no_style(), models):
-                cursor.execute(sql)
+    bulk_load_finish(explicit_ids=list(_ID_MODELS.values()), app_labels=["scoring", "customers"])
 
 
 def campaign_history_generate(

@@ -66,6 +66,7 @@ class Revisit(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["order", "cycle"], name="revisit_once_per_cycle")
         ]
+        indexes = [models.Index(fields=["due_at"], name="revisit_due_at")]
 
     def __str__(self) -> str:
         return f"{self.order} revisit {self.cycle}"
@@ -104,6 +105,7 @@ class Survey(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["order", "cycle"], name="survey_once_per_cycle")
         ]
+        indexes = [models.Index(fields=["responded_at"], name="survey_responded_at")]
 
     def __str__(self) -> str:
         return f"{self.order} survey {self.cycle}"

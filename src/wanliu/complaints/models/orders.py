@@ -176,6 +176,7 @@ class WorkOrder(models.Model):
             models.Index(fields=["owner_unit", "status"]),
             models.Index(fields=["customer", "category", "received_at"]),
             models.Index(fields=["status", "progress_due_at"]),
+            models.Index(fields=["received_at"], name="workorder_received_at"),
         ]
         # Granted to roles by wanliu.org.roles.ROLE_PERMISSIONS; checked only in
         # wanliu.complaints.permissions.

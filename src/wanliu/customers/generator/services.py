@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.core.management.color import no_style
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Max, Model
 from tqdm import tqdm
 
+from wanliu.core.database import bulk_load_finish
 from wanliu.core.services import audit_record
 from wanliu.customers.generator.market import market_create
 from wanliu.customers.generator.org import organisation_create, plans_create
@@ -184,15 +184,7 @@ def _postgres_indexes_built_after_load() -> Iterator[None]:
 
 def _finish_database() -> None:
     """Sequences past our explicit ids (PostgreSQL) and fresh planner statistics."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            for sql in connection.ops.sequence_reset_sql(no_style(), list(_ID_TABLES.values())):
-                cursor.execute(sql)
-            for model in _ID_TABLES.values():
-                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
-        elif connection.vendor == "sqlite":
-            cursor.execute("PRAGMA analysis_limit=1000")
-            cursor.execute("ANALYZE")
+    bulk_load_finish(explicit_ids=list(_ID_TABLES.values()), app_labels=["org", "customers"])
 
 
 def operator_generate(

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
+from wanliu.core.database import planner_statistics_refresh
 from wanliu.core.services import audit_record
 from wanliu.customers.importing.fields import Column
 from wanliu.customers.importing.problems import BadValue, FileProblem, RowProblem
@@ -365,6 +366,8 @@ def data_import_run(
                         )
         finally:
             rejects.close()
+        if summary.loaded and summary.created + summary.updated > 0:
+            planner_statistics_refresh(app_labels=["customers"])
         if rejects.writer is not None:
             summary.rejects_file = str(rejects_path)
     except FileProblem as problem:
