@@ -96,10 +96,12 @@ def desk_data(
     in_month["processed"] = in_month["outcome"].isin(PROCESSED)
     in_month["refusal"] = in_month["refusal_flagged_at"].notna()
     # steps as bit masks: required (the desk's rule per outcome, reason, insistence) and done
+    # one bit per step: the sum over a request's distinct steps is their bitwise or
+    distinct = steps.drop_duplicates(["request_id", "step"])
     done = (
-        steps.assign(bit=np.left_shift(1, steps["step"].astype(np.int64)))
+        distinct.assign(bit=np.left_shift(1, distinct["step"].astype(np.int64)))
         .groupby("request_id")["bit"]
-        .agg(np.bitwise_or.reduce)
+        .sum()
     )
     recorded = in_month["request_id"].map(done).fillna(0).astype(np.int64).to_numpy()
     keys = list(

@@ -201,11 +201,9 @@ def review_build(
     revisits = sources.revisits_frame(start=start, end=end, unit_path=unit_path)
     surveys = sources.surveys_frame(start=start, end=end, unit_path=unit_path)
     first = add_months(month, -11)
-    trend_start, _ = local_bounds(first)
-    by_month = sources.complaints_by_month(
-        start=trend_start, end=end, unit_path=unit_path, zone=start.tzinfo or dt.UTC
-    )
-    trend_months = [f"{add_months(first, k):%Y-%m}" for k in range(12)]
+    trend = [add_months(first, k) for k in range(12)]
+    by_month = sources.complaints_by_month(months=trend, unit_path=unit_path)
+    trend_months = [f"{m:%Y-%m}" for m in trend]
     data = desk.desk_data(month=month, prev=prev, unit_path=unit_path)
     scatter, slope, intercept = figures.fcr_vs_csat(cells=now.fcr, surveys=surveys)
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from wanliu.analytics.extract import frame_of, rows_of
+from wanliu.analytics.months import local_bounds
 from wanliu.complaints.models import Category, Revisit, Survey, WorkOrder
 from wanliu.customers.models import Line
 from wanliu.org.models import OrgUnit, Staff, Store
@@ -169,41 +171,50 @@ def orders_not_closed_frame(
     return frame
 
 
-def complaints_by_month(
-    *, start: dt.datetime, end: dt.datetime, unit_path: str | None, zone: dt.tzinfo
-) -> pd.DataFrame:
-    """Per local month: all complaints, cancellation complaints and refusals received."""
-    frame = frame_of(
+def complaints_by_month(*, months: Sequence[dt.date], unit_path: str | None) -> pd.DataFrame:
+    """Per local month of ``months`` (in order): all complaints, cancellation complaints
+    and refusals received.
+
+    Counted in the database: each order falls into its month by comparing ``received_at``
+    with the months' local bounds (a ``CASE``), grouped by month and category."""
+    bounds = [local_bounds(month) for month in months]
+    if not bounds:
+        return pd.DataFrame(columns=["month", "complaints", "cancellation", "refusals"])
+    month_of = Case(
+        *[When(received_at__lt=end, then=Value(k)) for k, (_start, end) in enumerate(bounds)],
+        output_field=IntegerField(),
+    )
+    counted = rows_of(
         WorkOrder.objects.exclude(status="merged")
         .filter(
             _within("customer__unit__path", unit_path),
-            received_at__gte=start,
-            received_at__lt=end,
+            received_at__gte=bounds[0][0],
+            received_at__lt=bounds[-1][1],
         )
-        .values_list("received_at", "category_id"),
-        {"received_at": "datetime", "category_id": "int"},
+        .annotate(month_index=month_of)
+        .values("month_index", "category_id")
+        .annotate(n=Count("id"))
+        .values_list("month_index", "category_id", "n")
     )
     codes = {
         pk: (code, parent or "")
         for pk, code, parent in Category.objects.values_list("pk", "code", "parent__code")
     }
-    cancellation_ids = [
-        pk for pk, (code, parent) in codes.items() if "cancellation" in (code, parent)
-    ]
-    refusal_ids = [pk for pk, (code, _parent) in codes.items() if code == "cancellation-refused"]
-    local = frame["received_at"].dt.tz_localize("UTC").dt.tz_convert(zone)
-    index = (local.dt.year * 100 + local.dt.month).to_numpy()
-    counted = pd.DataFrame(
+    cancellation = {pk for pk, (code, parent) in codes.items() if "cancellation" in (code, parent)}
+    refusal = {pk for pk, (code, _parent) in codes.items() if code == "cancellation-refused"}
+    totals = np.zeros((len(months), 3), dtype=np.int64)
+    for index, category_id, n in counted:
+        totals[index, 0] += n
+        totals[index, 1] += n if category_id in cancellation else 0
+        totals[index, 2] += n if category_id in refusal else 0
+    return pd.DataFrame(
         {
-            "index": index,
-            "complaints": 1,
-            "cancellation": frame["category_id"].isin(cancellation_ids).astype("int64"),
-            "refusals": frame["category_id"].isin(refusal_ids).astype("int64"),
+            "month": [f"{month:%Y-%m}" for month in months],
+            "complaints": totals[:, 0],
+            "cancellation": totals[:, 1],
+            "refusals": totals[:, 2],
         }
     )
-    out = counted.groupby("index", as_index=False).sum()
-    out.insert(0, "month", [f"{i // 100:04d}-{i % 100:02d}" for i in out["index"]])
-    return out.drop(columns=["index"]).sort_values("month")
 
 
 def revisits_frame(*, start: dt.datetime, end: dt.datetime, unit_path: str | None) -> pd.DataFrame:
