@@ -415,3 +415,34 @@ def test_a_period_column_needs_two_periods(tables, roots):
     assert "one value only" in message
     message = _train_error(tables["train"], "--target", "churned", "--period", "quarter")
     assert "'quarter' is not in the table" in message
+
+
+def test_feature_importance_is_the_same_explained_in_chunks(tables, roots, monkeypatch):
+    # the global importance is explained a chunk of rows at a time (bounded memory at 1M
+    # lines); chunks of 7 rows give the mean absolute contributions of the whole table
+    from wanliu.scoring.engine import training
+
+    def importance(name: str) -> list[dict[str, object]]:
+        run_json(
+            "churn",
+            "train",
+            "--table",
+            str(tables["train"]),
+            "--target",
+            "churned",
+            "--model",
+            name,
+            "--json",
+            "--force",
+            "--algorithm",
+            "lightgbm",
+        )
+        manifest = json.loads((roots / name / "manifest.json").read_text())
+        return list(manifest["importance"])
+
+    whole = importance("whole")
+    monkeypatch.setattr(training, "IMPORTANCE_CHUNK_ROWS", 7)
+    chunked = importance("chunked")
+    assert whole and [f["feature"] for f in chunked] == [f["feature"] for f in whole]
+    for a, b in zip(chunked, whole, strict=True):
+        assert a["mean_abs_contribution"] == pytest.approx(b["mean_abs_contribution"], abs=2e-5)

@@ -76,6 +76,8 @@ LOGISTIC_C = 0.1
 LEAVES = (7, 15, 31)
 MAX_ROUNDS = 2000
 EARLY_STOP = 60
+# rows explained at once for the global importance (its leaf indicators take rows x trees)
+IMPORTANCE_CHUNK_ROWS = 20_000
 
 
 @dataclass
@@ -476,8 +478,14 @@ def _final_fit(
 
 
 def _importance(model: ChurnModel, matrix: np.ndarray, top: int = 15) -> list[dict[str, Any]]:
-    _, contributions, _ = model.explain(matrix)
-    magnitude = np.abs(contributions).mean(axis=0)
+    """Mean absolute contribution of each feature over every training row, explained a
+    chunk of rows at a time: the explanation's leaf indicators take rows x trees entries,
+    which for the whole table at 1M lines would be several times the table itself."""
+    total = np.zeros(len(model.preprocessor.names))
+    for start in range(0, len(matrix), IMPORTANCE_CHUNK_ROWS):
+        _, contributions, _ = model.explain(matrix[start : start + IMPORTANCE_CHUNK_ROWS])
+        total += np.abs(contributions).sum(axis=0)
+    magnitude = total / max(len(matrix), 1)
     order = np.argsort(-magnitude, kind="stable")[:top]
     names = model.preprocessor.names
     return [
@@ -591,6 +599,7 @@ def churn_model_train(
                 )
             )
         fold_list = _folds(labels, seed, folds, repeats, groups)
+    del table  # from here on the matrix holds what training needs
     results: list[CandidateResult] = []
     for candidate in candidates:
         bar.set_postfix_str(candidate.name)

@@ -59,6 +59,7 @@ def operator_train(
         table = training_table(tables, months=as_ofs, progress=progress)
         train_path = Path(folder) / "train.parquet"
         pq.write_table(table, train_path)
+        del table  # the engine reads the file: one copy of the rows in memory, not two
         result = churn_model_train(
             table_path=train_path,
             target="churned",
