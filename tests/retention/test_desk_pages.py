@@ -247,3 +247,66 @@ def test_a_reason_that_goes_straight_to_processing_offers_the_button(world, clie
     assert page.status_code == 200
     html = page.content.decode()
     assert 'data-test="route-process-text"' in html and 'data-test="process-now"' not in html
+
+
+def _two_waiting_approvals(world):
+    """One level-2 offer waiting at the customer's store, one at the second store."""
+    first = through_step(world, 2)
+    at_first = s.offer_approval_request(
+        request=first, offer=world.level2, actor=world.clerk.user, note="竞对"
+    )
+    line = s.cancellation_request_open(
+        actor=world.clerk.user,
+        customer=world.customer,
+        kind="cancel",
+        target="line",
+        line=world.lines[0],
+    )
+    through_step(world, 2, request=line)
+    at_second = s.offer_approval_request(
+        request=line, offer=world.level2, actor=world.clerk.user, note="再谈"
+    )
+    s.cancellation_request_transfer(
+        request=line, to_store=world.second_store, actor=world.clerk.user, reason="离家近"
+    )
+    return first, at_first, line, at_second
+
+
+def test_approval_queue_filters_by_store_offer_and_request_number(world, client_as):
+    first, at_first, _line, at_second = _two_waiting_approvals(world)
+    manager = client_as("manager")
+    page = manager.get("/retention/approvals/").content.decode()
+    assert page.count('data-test="approval-row"') == 2
+    assert f'<option value="{world.second_store.pk}"' in page  # the stores waiting
+    assert 'data-test="asked-at"' in page
+    # one store: the htmx swap holds that store's rows only
+    rows = manager.get(f"/retention/approvals/?store={world.second_store.pk}", **HTMX)
+    html = rows.content.decode()
+    assert f'data-grant="{at_second.pk}"' in html and f'data-grant="{at_first.pk}"' not in html
+    assert "<table" not in html  # the rows, not the page
+    # by request number, and an offer nobody waits for
+    html = manager.get(f"/retention/approvals/?q={first.request_no}").content.decode()
+    assert f'data-grant="{at_first.pk}"' in html and f'data-grant="{at_second.pk}"' not in html
+    html = manager.get("/retention/approvals/?offer=T-L1-10OFF12").content.decode()
+    assert 'data-test="approval-queue-empty"' in html and "没有符合筛选条件的待审批优惠" in html
+    manager.post("/language/", {"language": "en", "next": "/"})
+    english = manager.get("/retention/approvals/?offer=T-L1-10OFF12").content.decode()
+    assert "No waiting offer matches these filters." in english
+
+
+def test_approval_queue_api_filters(world, api_client):
+    _first, at_first, line, at_second = _two_waiting_approvals(world)
+    api_client.login_token("manager")
+
+    def ids(query: str) -> list[int]:
+        response = api_client.get(f"/api/v1/retention/approvals{query}")
+        assert response.status_code == 200
+        return [g["id"] for g in response.json()]
+
+    assert ids("") == [at_first.pk, at_second.pk]  # oldest first
+    assert ids(f"?store_id={world.second_store.pk}") == [at_second.pk]
+    assert ids(f"?store_id={world.store.pk}") == [at_first.pk]
+    assert ids("?offer_code=T-L2-30OFF36") == [at_first.pk, at_second.pk]
+    assert ids("?offer_code=T-L1-10OFF12") == []
+    assert ids(f"?q={line.request_no}") == [at_second.pk]
+    assert api_client.get("/api/v1/retention/approvals?store_id=x").status_code == 422

@@ -470,17 +470,48 @@ def request_comparison(
 # --- approvals, supervision, win-back, cases --------------------------------------------
 
 
-def approvals_pending(*, user: Any, now: dt.datetime | None = None) -> QuerySet[OfferGrant]:
-    """Level-2 grants waiting for this approver (expired ones are left out)."""
+def approvals_pending(
+    *,
+    user: Any,
+    now: dt.datetime | None = None,
+    store_id: int | None = None,
+    offer_code: str = "",
+    q: str = "",
+) -> QuerySet[OfferGrant]:
+    """Level-2 grants waiting for this approver, oldest first (expired ones are left out);
+    optionally only one store's, one offer's, or those whose request number or customer
+    name starts with ``q``."""
     now = now or timezone.now()
-    return (
-        OfferGrant.objects.filter(approvals_pending_filter(user))
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .select_related(
-            "offer", "request", "request__customer", "request__store", "requested_by__staff"
-        )
-        .order_by("requested_at", "id")
+    grants = OfferGrant.objects.filter(approvals_pending_filter(user)).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
     )
+    if store_id is not None:
+        grants = grants.filter(request__store_id=store_id)
+    if offer_code:
+        grants = grants.filter(offer__code=offer_code)
+    if q.strip():
+        text = q.strip()
+        grants = grants.filter(
+            Q(request__request_no__istartswith=text) | Q(request__customer__name__startswith=text)
+        )
+    return grants.select_related(
+        "offer", "request", "request__customer", "request__store", "requested_by__staff"
+    ).order_by("requested_at", "id")
+
+
+def approval_choices(*, user: Any) -> tuple[list[tuple[int, str]], list[tuple[str, str]]]:
+    """The stores and offers of the grants waiting for this approver (the filters' options)."""
+    pending = approvals_pending(user=user)
+    stores = sorted(
+        {
+            (g.request.store_id, g.request.store.name)
+            for g in pending
+            if g.request.store_id is not None and g.request.store is not None
+        },
+        key=lambda pair: pair[1],
+    )
+    offers = sorted({(g.offer.code, g.offer.name) for g in pending}, key=lambda pair: pair[1])
+    return stores, offers
 
 
 @dataclass

@@ -111,10 +111,17 @@ def requests_approval(
 
 
 @router.get("/approvals", response=list[OfferGrantOut], summary="My approval queue")
-def approvals_list(request: HttpRequest) -> list[dict[str, Any]]:
-    """Level-2 grants waiting for the caller: requests of their branch (or the units below
-    the caller's unit); empty for roles that do not approve."""
-    return [grant_out(g) for g in approvals_pending(user=request.user)]
+def approvals_list(
+    request: HttpRequest, store_id: int | None = None, offer_code: str = "", q: str = ""
+) -> list[dict[str, Any]]:
+    """Level-2 grants waiting for the caller, oldest first: requests of their branch (or the
+    units below the caller's unit); empty for roles that do not approve. ``store_id``,
+    ``offer_code``: only that store's requests or that offer; ``q``: request numbers or
+    customer names starting with it."""
+    return [
+        grant_out(g)
+        for g in approvals_pending(user=request.user, store_id=store_id, offer_code=offer_code, q=q)
+    ]
 
 
 @router.post(

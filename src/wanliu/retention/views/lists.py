@@ -36,6 +36,7 @@ from wanliu.retention.models import (
 )
 from wanliu.retention.presenters import request_items
 from wanliu.retention.selectors import (
+    approval_choices,
     approvals_pending,
     cancellation_request_list,
     cases_search,
@@ -198,14 +199,29 @@ def request_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def approvals(request: HttpRequest) -> HttpResponse:
-    """The approval queue of a branch manager: level-2 offers of their branch."""
-    grants = list(approvals_pending(user=request.user))
-    recent = list(
+    """The approval queue of a branch manager: level-2 offers of their branch, oldest
+    first, filtered by store, offer or request number / customer name."""
+    g = request.GET
+    store = g.get("store", "")
+    filters = {"store": store, "offer": g.get("offer", ""), "q": g.get("q", "").strip()}
+    grants = list(
+        approvals_pending(
+            user=request.user,
+            store_id=int(store) if store.isdigit() else None,
+            offer_code=filters["offer"],
+            q=filters["q"],
+        )
+    )
+    context: dict[str, Any] = {"grants": grants, "filters": filters}
+    if _partial(request):
+        return render(request, "retention/_approval_rows.html", context)
+    context["stores"], context["offers"] = approval_choices(user=request.user)
+    context["recent"] = list(
         OfferGrant.objects.filter(decided_by_id=request.user.pk)
         .select_related("offer", "request", "request__store")
         .order_by("-decided_at")[:10]
     )
-    return render(request, "retention/approvals.html", {"grants": grants, "recent": recent})
+    return render(request, "retention/approvals.html", context)
 
 
 @login_required
@@ -230,10 +246,17 @@ def approval_decide(request: HttpRequest, grant_id: int, decision: str) -> HttpR
     if _partial(request):
         return render(request, "retention/_approval_row.html", {"g": grant, "error": error})
     if error:
+        stores, offers = approval_choices(user=request.user)
         return render(
             request,
             "retention/approvals.html",
-            {"grants": list(approvals_pending(user=request.user)), "error": error},
+            {
+                "grants": list(approvals_pending(user=request.user)),
+                "error": error,
+                "filters": {},
+                "stores": stores,
+                "offers": offers,
+            },
             status=status,
         )
     return redirect("retention:approvals")
