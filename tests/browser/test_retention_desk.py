@@ -130,6 +130,19 @@ def test_worked_example_retained_with_a_level2_offer(page, second_page, world, t
     assert second_page.locator("[data-test=pending-approvals]").inner_text().strip() == "1"
     row = second_page.locator("[data-test=approval-row]")
     assert "90.30" in row.inner_text() and request.request_no in row.inner_text()
+    # the queue filters in place: a number nobody waits for, then the request's own
+    search = second_page.locator("[data-test=approval-filters] input[name=q]")
+    with second_page.expect_response(lambda r: "/retention/approvals/?" in r.url):
+        search.fill("NOBODY")
+        search.press("Enter")
+    second_page.locator("[data-test=approval-queue-empty]").wait_for(state="visible")
+    assert (
+        "没有符合筛选条件" in second_page.locator("[data-test=approval-queue-empty]").inner_text()
+    )
+    with second_page.expect_response(lambda r: "/retention/approvals/?" in r.url):
+        search.fill(request.request_no)
+        search.press("Enter")
+    row.wait_for(state="visible")
     row.locator("[data-test=approve]").click()
     second_page.locator("[data-test=decision]").wait_for(state="visible")
     assert second_page.locator("[data-test=decision]").inner_text().strip() == "已批准"
