@@ -17,8 +17,9 @@ import numpy as np
 from django.db import connection
 from django.db.models import Field, Model
 
-# Column kinds: how a numpy column becomes database values.
-INT, INT_NULL, DEC2, DEC3, DATE, DATE_NULL, DATETIME, TEXT, BOOL, JSON = (
+# Column kinds: how a numpy column becomes database values (``AS_IS``: a list of values
+# already in their stored form: ints, floats, text, decimals as text, or None).
+INT, INT_NULL, DEC2, DEC3, DATE, DATE_NULL, DATETIME, TEXT, BOOL, JSON, AS_IS = (
     "int",
     "int?",
     "dec2",
@@ -29,6 +30,7 @@ INT, INT_NULL, DEC2, DEC3, DATE, DATE_NULL, DATETIME, TEXT, BOOL, JSON = (
     "text",
     "bool",
     "json",
+    "as-is",
 )
 NULL_DATE = np.iinfo(np.int64).min  # sentinel day for NULL dates
 SQLITE_ROWS_PER_STATEMENT = 500
@@ -93,7 +95,7 @@ def _python_values(kind: str, values: Any, *, postgres: bool) -> list[Any]:
     if kind == BOOL:
         array = np.asarray(values, dtype=bool)
         return list(array.tolist()) if postgres else list(array.astype(np.int64).tolist())
-    if kind in (TEXT, JSON):
+    if kind in (TEXT, JSON, AS_IS):
         return list(values)
     raise ValueError(f"unknown column kind {kind!r}")
 

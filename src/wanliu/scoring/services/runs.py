@@ -18,6 +18,7 @@ first to claim the queued run does it; the other returns). A run:
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import sys
@@ -38,6 +39,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from wanliu.core.services import audit_record
+from wanliu.customers.generator.tables import AS_IS, INT, JSON, TEXT, Table, table_write
 from wanliu.customers.models import Bill
 from wanliu.scoring.engine.artefact import Artefact
 from wanliu.scoring.engine.errors import ArtefactError, EngineError
@@ -357,35 +359,43 @@ def _write(
             for segment in fits.values()
         )
         for start in range(0, len(ids), WRITE_BATCH):
-            batch = []
-            for i in range(start, min(start + WRITE_BATCH, len(ids))):
+            stop = min(start + WRITE_BATCH, len(ids))
+            remaining_values: list[str | None] = []
+            at_risk_values: list[str | None] = []
+            segments: list[str] = []
+            for i in range(start, stop):
                 remaining, segment = value_of.get(ids[i], (None, ""))
-                remaining_value = _money(remaining) if remaining is not None else None
-                at_risk = (
-                    value_at_risk(
-                        churn_probability=float(probability[i]), remaining_value=remaining_value
-                    )
-                    if remaining_value is not None
-                    else None
+                segments.append(segment)
+                if remaining is None:
+                    remaining_values.append(None)
+                    at_risk_values.append(None)
+                    continue
+                remaining_value = _money(remaining)
+                at_risk = value_at_risk(
+                    churn_probability=float(probability[i]), remaining_value=remaining_value
                 )
-                if at_risk is not None:
-                    total_at_risk += at_risk
-                batch.append(
-                    ChurnScore(
-                        line_id=ids[i],
-                        run=run,
-                        as_of=run.as_of,
-                        model_version=run.model_version,
-                        probability=float(probability[i]),
-                        risk_band=bands[i],
-                        reasons=reasons[i],
-                        remaining_value=remaining_value,
-                        value_at_risk=at_risk,
-                        value_segment=segment,
-                    )
+                total_at_risk += at_risk
+                remaining_values.append(str(remaining_value))
+                at_risk_values.append(str(at_risk))
+            n = stop - start
+            table_write(
+                Table(
+                    ChurnScore,
+                    [
+                        ("line", INT, ids[start:stop]),
+                        ("run", INT, [run.pk] * n),
+                        ("as_of", AS_IS, [run.as_of.isoformat()] * n),
+                        ("model_version", TEXT, [run.model_version] * n),
+                        ("probability", AS_IS, probability[start:stop].astype(float).tolist()),
+                        ("risk_band", TEXT, bands[start:stop]),
+                        ("reasons", JSON, [json.dumps(r) for r in reasons[start:stop]]),
+                        ("remaining_value", AS_IS, remaining_values),
+                        ("value_at_risk", AS_IS, at_risk_values),
+                        ("value_segment", TEXT, segments),
+                    ],
                 )
-            ChurnScore.objects.bulk_create(batch)
-            bar.update(len(batch))
+            )
+            bar.update(n)
     bar.close()
     return {
         "bands": dict(sorted(Counter(bands).items())),
