@@ -190,8 +190,10 @@ def review_build(
     month = month_start(month)
     prev = previous_month(month)
     units = sources.unit_frame()
-    now = scoped_cells(month_cells(month, today=today), units, unit_path)
-    before = scoped_cells(month_cells(prev, today=today, churn_only=True), units, unit_path)
+    now = scoped_cells(month_cells(month, today=today, unit_path=unit_path), units, unit_path)
+    before = scoped_cells(
+        month_cells(prev, today=today, churn_only=True, unit_path=unit_path), units, unit_path
+    )
     start, end = local_bounds(month)
     prev_start, _ = local_bounds(prev)
     orders = figures.with_local_day(

@@ -339,15 +339,18 @@ def snapshot_states(months: Sequence[dt.date]) -> dict[dt.date, str | None]:
 
 
 def _stored(
-    snapshot_id: int, month: dt.date, lines: int, *, churn_only: bool = False
+    snapshot_id: int,
+    month: dt.date,
+    lines: int,
+    *,
+    churn_only: bool = False,
+    unit_path: str | None = None,
 ) -> MonthCells:
-    def read(model: type[Model], columns: dict[str, str]) -> pd.DataFrame:
-        return frame_of(
-            model._default_manager.filter(snapshot_id=snapshot_id).values_list(
-                *[_FIELD.get(name, name) for name in columns]
-            ),
-            columns,
-        )
+    def read(model: type[Model], columns: dict[str, str], scope: str | None = None) -> pd.DataFrame:
+        cells = model._default_manager.filter(snapshot_id=snapshot_id)
+        if unit_path and scope:  # only the subtree's cells (the reviewer scopes them again)
+            cells = cells.filter(**{f"{scope}__path__startswith": unit_path})
+        return frame_of(cells.values_list(*[_FIELD.get(name, name) for name in columns]), columns)
 
     churn = read(
         ChurnCell,
@@ -360,6 +363,7 @@ def _stored(
             "disconnected": "int",
             "fee_at_start": FLOAT,
         },
+        "unit",
     )[CHURN_COLUMNS]
     if churn_only:
         return MonthCells(month=month, churn=churn, lines=lines)
@@ -402,17 +406,22 @@ def _stored(
                 "contacts": "int",
                 "resolved": "int",
             },
+            "customer_unit",
         )[FCR_COLUMNS],
         agent_fcr=read(
             AgentFcrCell,
             {"agent_id": "int", "team_id": "int", "contacts": "int", "resolved": "int"},
+            "team",
         )[AGENT_FCR_COLUMNS],
         value_customers=read(
-            ValueCustomerCell, {"unit_id": "int", "customer_id": "int", "bill_total": "decimal"}
+            ValueCustomerCell,
+            {"unit_id": "int", "customer_id": "int", "bill_total": "decimal"},
+            "unit",
         )[VALUE_COLUMNS],
         churned=read(
             ChurnedCustomerCell,
             {"unit_id": "int", "customer_id": "int", "lines": "int", "fee_lost": FLOAT},
+            "unit",
         )[CHURNED_COLUMNS],
         lines=lines,
     )
@@ -436,11 +445,16 @@ def _parse_list(text: Any) -> list[int]:
 
 
 def month_cells(
-    month: dt.date, *, today: dt.date | None = None, churn_only: bool = False
+    month: dt.date,
+    *,
+    today: dt.date | None = None,
+    churn_only: bool = False,
+    unit_path: str | None = None,
 ) -> MonthCells:
     """The cells of ``month``: stored for a closed month (``SnapshotMissing`` when there is
     no ready snapshot), computed now for the month still running or a later one
-    (``churn_only``: only the churn cells are read, for the month before the reviewed one)."""
+    (``churn_only``: only the churn cells are read, for the month before the reviewed one).
+    With ``unit_path`` a stored month's unit-level cells are read for that subtree only."""
     today = today or timezone.localdate()
     month = month_start(month)
     if not is_closed(month, today=today):
@@ -448,7 +462,7 @@ def month_cells(
     snapshot = ReviewSnapshot.objects.filter(month=month).first()
     if snapshot is None or snapshot.status != ReviewSnapshot.Status.READY:
         raise SnapshotMissing(month, snapshot.status if snapshot else None)
-    return _stored(snapshot.pk, month, snapshot.lines, churn_only=churn_only)
+    return _stored(snapshot.pk, month, snapshot.lines, churn_only=churn_only, unit_path=unit_path)
 
 
 def months_missing(months: Sequence[dt.date], *, today: dt.date | None = None) -> list[dt.date]:
