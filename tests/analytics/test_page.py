@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -310,3 +311,47 @@ def test_html_report_inlines_plotly_and_needs_no_network(client, built, staff_of
     assert "plotly.js v" in html or "Plotly" in html
     assert html.count("<table") >= len(TABLES) - 6
     assert 'id="chart-retention_by_plan_family"' in html
+
+
+def _static_charts(html: str) -> dict[str, Any]:
+    """The report's static SVG charts by the table they draw, parsed as XML."""
+    import xml.etree.ElementTree as ET
+
+    charts = {}
+    for part in html.split("<figure class='static-chart' data-chart='")[1:]:
+        name, rest = part.split("'>", 1)
+        charts[name] = ET.fromstring(rest[: rest.index("</svg>") + len("</svg>")])
+    return charts
+
+
+def test_html_report_draws_every_chart_as_static_svg_too(client, built, staff_of):
+    # mail clients run no scripts and paper has none: each chart is also an SVG with the
+    # review's own figures (hidden on screen unless scripts are off, shown when printed)
+    from wanliu.analytics.review import monthly_review
+
+    _login(client, staff_of("service_supervisor", unit=built.city))
+    html = client.get(URL + "export/", {"month": "2026-09", "format": "html"}).content.decode()
+    assert "<noscript><style>.static-chart{display:block}</style></noscript>" in html
+    assert "@media print{.static-chart{display:block}" in html
+    charts = _static_charts(html)
+    assert set(charts) == {
+        "churn_by_unit",
+        "retention_by_store",
+        "complaints_trend",
+        "fcr_vs_csat",
+        "retention_by_plan_family",
+    }
+    ns = "{http://www.w3.org/2000/svg}"
+    tables = monthly_review(month=dt.date(2026, 9, 1))  # the supervisor: the operator
+    bars = [
+        float(r.get("data-value"))
+        for r in charts["churn_by_unit"].iter(f"{ns}rect")
+        if r.get("data-value") is not None
+    ]
+    expected = [round(float(v) * 100, 4) for v in tables["churn_by_unit"]["churn_rate"].dropna()]
+    assert bars == pytest.approx(expected, rel=1e-5) and bars
+    points = [float(c.get("data-value")) for c in charts["complaints_trend"].iter(f"{ns}circle")]
+    trend = tables["complaints_trend"]
+    assert points == [*map(float, trend["cancellation"]), *map(float, trend["refusals"])]
+    labels = [t.text for t in charts["churn_by_unit"].iter(f"{ns}text")]
+    assert all(str(name)[:3] in " ".join(labels) for name in tables["churn_by_unit"]["name"])

@@ -1,6 +1,7 @@
 """The review as files: XLSX (one sheet per table, native Excel charts), CSV (a zip of one
 file per table) and a standalone HTML report (tables and Plotly charts, plotly.js inlined:
-it opens without a network). Column names are the tables' own (docs/analytics.md)."""
+it opens without a network; each chart also as static SVG for mail clients and paper).
+Column names are the tables' own (docs/analytics.md)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from wanliu.analytics import charts
 from wanliu.analytics.review import SECTIONS, TITLES, Review
+from wanliu.analytics.svg import figure_svg
 
 CONTENTS = "contents"
 
@@ -184,13 +186,18 @@ def review_to_csv_zip(tables: dict[str, pd.DataFrame]) -> bytes:
 
 
 def review_to_html(review: Review, *, title: str) -> str:
-    """A standalone HTML document: every table, and the charts with plotly.js inlined."""
+    """A standalone HTML document: every table, and the charts with plotly.js inlined (each
+    also as static SVG, shown when scripts do not run and when printed)."""
     figures = charts.review_figures(review.tables, review.slope, review.intercept)
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>{escape(title)}</title>"
         "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;"
-        "font-size:13px}td,th{border:1px solid #ccc;padding:2px 6px}</style></head><body>",
+        "font-size:13px}td,th{border:1px solid #ccc;padding:2px 6px}"
+        # the static SVG charts stand in where plotly.js does not run, and on paper
+        ".static-chart{display:none;margin:0}"
+        "@media print{.static-chart{display:block}.plotly-graph-div{display:none}}</style>"
+        "<noscript><style>.static-chart{display:block}</style></noscript></head><body>",
         f"<h1>{escape(title)}</h1>",
     ]
     inline = True
@@ -202,6 +209,9 @@ def review_to_html(review: Review, *, title: str) -> str:
             parts.append(f"<h3 id='{name}'>{escape(str(TITLES.get(name, name)))}</h3>")
             if name in figures:
                 parts.append(charts.chart_html(figures[name], f"chart-{name}", inline_js=inline))
+                parts.append(f"<figure class='static-chart' data-chart='{name}'>")
+                parts.append(figure_svg(figures[name]))
+                parts.append("</figure>")
                 inline = False
             parts.append(review.tables[name].to_html(index=False, na_rep="", escape=True))
     parts.append("</body></html>")
