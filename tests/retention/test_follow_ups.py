@@ -184,10 +184,14 @@ def test_filters_due_before_status_and_purpose(api_client, queue):
 
 def test_bad_filters_name_the_field(api_client, queue):
     clerk = _api(api_client, "clerk")
-    bad = clerk.get(f"{API}/contacts?status=finished")
+    english = {"HTTP_ACCEPT_LANGUAGE": "en"}
+    bad = clerk.get(f"{API}/contacts?status=finished", **english)
     assert bad.status_code == 400 and bad.json()["detail"].startswith("status: one of planned")
-    bad = clerk.get(f"{API}/contacts?purpose=sales")
+    bad = clerk.get(f"{API}/contacts?purpose=sales", **english)
     assert bad.status_code == 400 and bad.json()["detail"].startswith("purpose: one of care")
+    # in the caller's language (zh-Hans unless they ask for another)
+    bad = clerk.get(f"{API}/contacts?status=finished")
+    assert bad.json()["detail"].startswith("status：取值为 planned")
 
 
 def test_the_queue_is_scoped_like_the_requests(api_client, queue):

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
@@ -54,7 +55,7 @@ def contacts_schedule(
     if payload.win_back_id is not None:
         entry = WinBackEntry.objects.filter(pk=payload.win_back_id, request=req).first()
         if entry is None:
-            raise HttpError(400, "unknown win-back entry on this request")
+            raise HttpError(400, _("win_back_id: no such win-back entry on this request."))
     contact = retention_contact_schedule(
         request=req,
         actor=request.user,
@@ -94,12 +95,14 @@ def contacts_list(request: HttpRequest, filters: Query[ContactFilters]) -> dict[
     if filters.status and filters.status not in RetentionContact.Status.values:
         raise HttpError(
             400,
-            "status: one of " + ", ".join(RetentionContact.Status.values) + ", or empty for all",
+            _("status: one of %(values)s, or empty for all.")
+            % {"values": ", ".join(RetentionContact.Status.values)},
         )
     if filters.purpose and filters.purpose not in RetentionContact.Purpose.values:
         raise HttpError(
             400,
-            "purpose: one of " + ", ".join(RetentionContact.Purpose.values) + ", or empty for both",
+            _("purpose: one of %(values)s, or empty for both.")
+            % {"values": ", ".join(RetentionContact.Purpose.values)},
         )
     due_before = filters.due_before
     if due_before is not None and timezone.is_naive(due_before):

@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
@@ -79,7 +80,7 @@ def supervision_stores(
 ) -> list[dict[str, Any]]:
     """Branch managers see their branch, the service department everyone; 403 for others."""
     if not can_supervise(request.user):
-        raise HttpError(403, "your role does not supervise retention")
+        raise HttpError(403, _("Your role does not supervise retention."))
     rows = store_supervision(
         user=request.user, opened_from=filters.opened_from, opened_to=filters.opened_to
     )

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from wanliu.retention.access import (
@@ -103,7 +104,7 @@ def requests_approval(
     approved, rejected or expires (policy hours). ``note`` (why) is required."""
     req = cancellation_request_get_for(request.user, request_id)
     if not can_work(request.user, req):
-        raise NotAllowed("You may not work on this request.")
+        raise NotAllowed(_("You may not work on this request."))
     grant = offer_approval_request(
         request=req, offer=offer_by_code(payload.offer_code), actor=request.user, note=payload.note
     )

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
@@ -131,17 +132,17 @@ def requests_open(request: HttpRequest, payload: CancellationRequestIn) -> Statu
     if payload.line_id is not None:
         line = Line.objects.filter(pk=payload.line_id, account__customer=customer).first()
         if line is None:
-            raise HttpError(400, "unknown line for this customer")
+            raise HttpError(400, _("line_id: no such line of this customer."))
     if payload.subscription_id is not None:
         subscription = Subscription.objects.filter(
             pk=payload.subscription_id, account__customer=customer
         ).first()
         if subscription is None:
-            raise HttpError(400, "unknown bundle for this customer")
+            raise HttpError(400, _("subscription_id: no such bundle of this customer."))
     if payload.account_id is not None:
         account = Account.objects.filter(pk=payload.account_id, customer=customer).first()
         if account is None:
-            raise HttpError(400, "unknown account for this customer")
+            raise HttpError(400, _("account_id: no such account of this customer."))
     store = store_by_id(payload.store_id) if payload.store_id is not None else None
     created = cancellation_request_open(
         actor=request.user,
@@ -270,7 +271,8 @@ def requests_comparison(
     comparison = request_comparison(request=req, horizon_months=horizon, offers=offers)
     if comparison is None:
         raise HttpError(
-            409, "record the consumption (step 2) and the competitor's offer (step 3) first"
+            409,
+            _("Record the consumption (step 2) and the competitor's offer (step 3) first."),
         )
     return comparison.as_dict()
 
@@ -319,7 +321,7 @@ def steps_reason(request: HttpRequest, request_id: int, payload: StepReasonIn) -
     if c is not None and c.promotion_id is not None:
         promotion = CompetitorPromotion.objects.filter(pk=c.promotion_id).first()
         if promotion is None:
-            raise HttpError(400, "unknown competitor promotion")
+            raise HttpError(400, _("competitor_promotion_id: no such competitor promotion."))
     step_reason_record(
         request=req,
         actor=request.user,
@@ -411,17 +413,24 @@ def requests_outcome(
     if payload.grant_id is not None:
         grant = OfferGrant.objects.filter(pk=payload.grant_id, request=req).first()
         if grant is None:
-            raise HttpError(400, "unknown offer grant on this request")
+            raise HttpError(400, _("grant_id: no such offer grant on this request."))
     plan = None
     if payload.outcome == "downgraded" and not payload.new_plan_code:
         raise HttpError(
             400,
-            "new_plan_code: a downgrade needs the code of the cheaper plan the customer moves to",
+            _(
+                "new_plan_code: a downgrade needs the code of the cheaper plan the customer "
+                "moves to."
+            ),
         )
     if payload.new_plan_code:
         plan = Plan.objects.filter(code=payload.new_plan_code).first()
         if plan is None:
-            raise HttpError(400, f"unknown plan {payload.new_plan_code!r}")
+            raise HttpError(
+                400,
+                _("new_plan_code: no plan has the code %(code)s.")
+                % {"code": payload.new_plan_code},
+            )
     cancellation_request_outcome(
         request=req,
         outcome=payload.outcome,

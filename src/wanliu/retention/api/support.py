@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from ninja import Schema
 from ninja.errors import HttpError
 
@@ -46,12 +47,12 @@ def service_errors(view: F) -> F:
 def offer_by_code(code: str) -> RetentionOffer:
     offer = RetentionOffer.objects.filter(code=code).first()
     if offer is None:
-        raise HttpError(400, f"unknown offer {code!r}")
+        raise HttpError(400, _("offer_code: no offer has the code %(code)s.") % {"code": code})
     return offer
 
 
 def store_by_id(store_id: int) -> Store:
     store = Store.objects.select_related("unit").filter(pk=store_id).first()
     if store is None:
-        raise HttpError(400, f"unknown store {store_id}")
+        raise HttpError(400, _("store_id: no store %(id)s.") % {"id": store_id})
     return store
