@@ -46,7 +46,7 @@ from wanliu.analytics.models import (
 )
 from wanliu.analytics.months import is_closed, month_start
 from wanliu.core.services import audit_record
-from wanliu.customers.generator.tables import DEC2, INT, INT_NULL, JSON, TEXT, Table, table_write
+from wanliu.core.tables import DEC2, INT, INT_NULL, JSON, TEXT, Table, table_write
 
 log = logging.getLogger(__name__)
 CELL_MODELS: tuple[type[Model], ...] = (

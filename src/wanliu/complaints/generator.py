@@ -56,7 +56,7 @@ from wanliu.complaints.services.search import FTS_TABLE, segmented
 from wanliu.complaints.services.sla import complaint_settings, sla_policy_match, work_calendar_of
 from wanliu.core.database import bulk_load_finish
 from wanliu.core.services import audit_record
-from wanliu.customers.generator.tables import (
+from wanliu.core.tables import (
     BOOL,
     DEC2,
     INT,

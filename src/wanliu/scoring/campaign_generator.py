@@ -59,7 +59,7 @@ from tqdm import tqdm
 
 from wanliu.core.database import bulk_load_finish
 from wanliu.core.services import audit_record
-from wanliu.customers.generator.tables import (
+from wanliu.core.tables import (
     BOOL,
     DATE_NULL,
     DATETIME,

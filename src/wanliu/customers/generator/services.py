@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from wanliu.core.database import bulk_load_finish
 from wanliu.core.services import audit_record
+from wanliu.core.tables import table_write
 from wanliu.customers.generator.market import market_create
 from wanliu.customers.generator.org import organisation_create, plans_create
 from wanliu.customers.generator.simulate import (
@@ -25,7 +26,6 @@ from wanliu.customers.generator.simulate import (
     number_scrambles,
     simulate_chunk,
 )
-from wanliu.customers.generator.tables import table_write
 from wanliu.customers.models import (
     Account,
     Bill,

@@ -22,20 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from wanliu.customers.generator.catalogue import (
-    DRIVER_CODES,
-    NOTES,
-    PLAN_CHANGE_REASON_LEGACY,
-    PLAN_CHANGE_REASONS_DOWN,
-    PLAN_CHANGE_REASONS_UP,
-    PLAN_DOWN,
-    PLAN_UP,
-    SEGMENTS,
-)
-from wanliu.customers.generator.market import Market
-from wanliu.customers.generator.org import Organisation, PlanTable
-from wanliu.customers.generator.people import names_draw, national_ids_draw
-from wanliu.customers.generator.tables import (
+from wanliu.core.tables import (
     BOOL,
     DATE,
     DATE_NULL,
@@ -49,6 +36,19 @@ from wanliu.customers.generator.tables import (
     TEXT,
     Table,
 )
+from wanliu.customers.generator.catalogue import (
+    DRIVER_CODES,
+    NOTES,
+    PLAN_CHANGE_REASON_LEGACY,
+    PLAN_CHANGE_REASONS_DOWN,
+    PLAN_CHANGE_REASONS_UP,
+    PLAN_DOWN,
+    PLAN_UP,
+    SEGMENTS,
+)
+from wanliu.customers.generator.market import Market
+from wanliu.customers.generator.org import Organisation, PlanTable
+from wanliu.customers.generator.people import names_draw, national_ids_draw
 from wanliu.customers.models import (
     Account,
     Bill,

@@ -39,7 +39,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from wanliu.core.services import audit_record
-from wanliu.customers.generator.tables import AS_IS, INT, JSON, TEXT, Table, table_write
+from wanliu.core.tables import AS_IS, INT, JSON, TEXT, Table, table_write
 from wanliu.customers.models import Bill
 from wanliu.scoring.engine.artefact import Artefact
 from wanliu.scoring.engine.errors import ArtefactError, EngineError

@@ -1,4 +1,5 @@
-"""Column-wise rows for the big tables, and how they are written through Django's connection.
+"""Column-wise rows for the big tables (the generators, the snapshots, the monthly scores),
+and how they are written through Django's connection.
 
 SQLite gets ``executemany`` of plain tuples on the raw connection (one transaction per
 chunk, opened by the caller); PostgreSQL gets ``COPY ... FROM STDIN``. Values are in the
