@@ -197,31 +197,38 @@ def request_new(request: HttpRequest) -> HttpResponse:
     return render(request, template, context, status=400 if error else 200)
 
 
+def _approval_queue(request: HttpRequest, *, rows_only: bool = False) -> dict[str, Any]:
+    """The queue's rows under the request's filters, and for the whole page also the
+    filters' options and the approver's recent decisions."""
+    g = request.GET
+    store = g.get("store", "")
+    filters = {"store": store, "offer": g.get("offer", ""), "q": g.get("q", "").strip()}
+    grants = approvals_pending(
+        user=request.user,
+        store_id=int(store) if store.isdigit() else None,
+        offer_code=filters["offer"],
+        q=filters["q"],
+    )
+    context: dict[str, Any] = {"grants": list(grants), "filters": filters}
+    if not rows_only:
+        context["stores"], context["offers"] = approval_choices(user=request.user)
+        context["recent"] = list(
+            OfferGrant.objects.filter(decided_by_id=request.user.pk)
+            .select_related("offer", "request", "request__store")
+            .order_by("-decided_at")[:10]
+        )
+    return context
+
+
 @login_required
 def approvals(request: HttpRequest) -> HttpResponse:
     """The approval queue of a branch manager: level-2 offers of their branch, oldest
     first, filtered by store, offer or request number / customer name."""
-    g = request.GET
-    store = g.get("store", "")
-    filters = {"store": store, "offer": g.get("offer", ""), "q": g.get("q", "").strip()}
-    grants = list(
-        approvals_pending(
-            user=request.user,
-            store_id=int(store) if store.isdigit() else None,
-            offer_code=filters["offer"],
-            q=filters["q"],
-        )
-    )
-    context: dict[str, Any] = {"grants": grants, "filters": filters}
     if _partial(request):
-        return render(request, "retention/_approval_rows.html", context)
-    context["stores"], context["offers"] = approval_choices(user=request.user)
-    context["recent"] = list(
-        OfferGrant.objects.filter(decided_by_id=request.user.pk)
-        .select_related("offer", "request", "request__store")
-        .order_by("-decided_at")[:10]
-    )
-    return render(request, "retention/approvals.html", context)
+        return render(
+            request, "retention/_approval_rows.html", _approval_queue(request, rows_only=True)
+        )
+    return render(request, "retention/approvals.html", _approval_queue(request))
 
 
 @login_required
@@ -246,19 +253,8 @@ def approval_decide(request: HttpRequest, grant_id: int, decision: str) -> HttpR
     if _partial(request):
         return render(request, "retention/_approval_row.html", {"g": grant, "error": error})
     if error:
-        stores, offers = approval_choices(user=request.user)
-        return render(
-            request,
-            "retention/approvals.html",
-            {
-                "grants": list(approvals_pending(user=request.user)),
-                "error": error,
-                "filters": {},
-                "stores": stores,
-                "offers": offers,
-            },
-            status=status,
-        )
+        context = {**_approval_queue(request), "error": error}
+        return render(request, "retention/approvals.html", context, status=status)
     return redirect("retention:approvals")
 
 
