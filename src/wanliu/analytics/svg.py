@@ -95,21 +95,18 @@ def figure_svg(figure: Figure, *, width: int = WIDTH, height: int = HEIGHT) -> s
         xs = [float(x) for t in traces for x in t["x"]]
         x_ticks = nice_ticks(min(xs or [0.0]), max(xs or [1.0]))
 
-        def x_at(value: Any, _index: int = 0) -> float:
+        def x_at(value: Any) -> float:
             span = (x_ticks[-1] - x_ticks[0]) or 1.0
             return LEFT + (float(value) - x_ticks[0]) / span * plot_w
 
         categories: list[str] = []
     else:
-        categories = []
-        for trace in traces:
-            for x in trace["x"]:
-                if str(x) not in categories:
-                    categories.append(str(x))
+        categories = list(dict.fromkeys(str(x) for trace in traces for x in trace["x"]))
+        slots = {name: k for k, name in enumerate(categories)}
         slot = plot_w / max(len(categories), 1)
 
-        def x_at(value: Any, _index: int = 0) -> float:
-            return LEFT + slot * (categories.index(str(value)) + 0.5)
+        def x_at(value: Any) -> float:
+            return LEFT + slot * (slots[str(value)] + 0.5)
 
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
