@@ -7,8 +7,10 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from wanliu.complaints.generator import complaints_history_generate
+from wanliu.complaints.models import Revisit, Survey, WorkOrder
 from wanliu.core.scheduler import PERIODIC_JOBS, tasks_autodiscover
 from wanliu.retention.generator import retention_history_generate
 
@@ -94,3 +96,29 @@ def test_the_daily_job_refreshes_the_whole_database():
     assert not _known_to_planner("customers_line")
     job.task.call()
     assert _known_to_planner("customers_line")
+
+
+def test_the_review_windows_read_by_index():
+    # the month's work orders, revisits and surveys are read by a range on an index
+    start = timezone.make_aware(dt.datetime(2026, 11, 1))
+    end = timezone.make_aware(dt.datetime(2026, 12, 1))
+    cases = [
+        (
+            WorkOrder.objects.filter(received_at__gte=start, received_at__lt=end),
+            "workorder_received_at",
+        ),
+        (Revisit.objects.filter(due_at__gte=start, due_at__lt=end), "revisit_due_at"),
+        (
+            Survey.objects.filter(responded_at__gte=start, responded_at__lt=end),
+            "survey_responded_at",
+        ),
+    ]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")
+        for queryset, index in cases:
+            sql, params = queryset.values_list("pk").order_by().query.sql_with_params()
+            explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+            cursor.execute(explain + sql, params)
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+            assert index in plan, plan
