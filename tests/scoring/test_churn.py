@@ -417,26 +417,13 @@ def test_a_period_column_needs_two_periods(tables, roots):
     assert "'quarter' is not in the table" in message
 
 
-def test_feature_importance_is_the_same_explained_in_chunks(tables, roots, monkeypatch):
+def test_feature_importance_is_the_same_explained_in_chunks(trained, roots, monkeypatch):
     # the global importance is explained a chunk of rows at a time (bounded memory at 1M
     # lines); chunks of 7 rows give the mean absolute contributions of the whole table
     from wanliu.scoring.engine import training
 
     def importance(name: str) -> list[dict[str, object]]:
-        run_json(
-            "churn",
-            "train",
-            "--table",
-            str(tables["train"]),
-            "--target",
-            "churned",
-            "--model",
-            name,
-            "--json",
-            "--force",
-            "--algorithm",
-            "lightgbm",
-        )
+        trained(name, "--algorithm", "lightgbm")
         manifest = json.loads((roots / name / "manifest.json").read_text())
         return list(manifest["importance"])
 
